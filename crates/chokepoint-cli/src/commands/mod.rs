@@ -1,0 +1,5 @@
+//! One module per top-level command.
+
+pub mod data;
+pub mod ingest;
+pub mod sql;

@@ -1,0 +1,35 @@
+//! `chokepoint sql`: any SQL over the store, through the same DataFusion session that
+//! every other command uses.
+
+use anyhow::Context as _;
+use clap::Args;
+
+use chokepoint_data::{Store, session};
+
+use crate::Context;
+use crate::output::{Format, write_batches};
+
+#[derive(Args, Debug)]
+#[command(after_help = "Tables: trade(year, exporter, importer, hs6, value_usd, quantity_t), countries, products, materials, production, governance. `SHOW TABLES` and `DESCRIBE trade` list them.\n\nExamples:\n  chokepoint sql \"SELECT count(*) FROM trade\"\n  chokepoint sql --format csv \"SELECT exporter, sum(value_usd) AS usd FROM trade WHERE importer = 'JPN' AND hs6 = '280530' AND year = 2022 GROUP BY exporter ORDER BY usd DESC\"")]
+pub struct SqlArgs {
+    /// The SQL statement (DataFusion dialect).
+    query: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+pub async fn run(ctx: &Context, args: SqlArgs) -> anyhow::Result<()> {
+    let store = Store::open(&ctx.data_dir)?;
+    let sc = session(&store).await?;
+    let batches = sc
+        .sql(&args.query)
+        .await
+        .and_then(|df| Ok(df))
+        .context("the query cannot be planned")?
+        .collect()
+        .await
+        .context("the query failed")?;
+    let stdout = std::io::stdout();
+    write_batches(&mut stdout.lock(), &batches, args.format)
+}

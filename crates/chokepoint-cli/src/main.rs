@@ -1,0 +1,115 @@
+//! `chokepoint`: dependencies on critical raw materials from open trade, production and
+//! governance data. A thin shell over the library crates; every command's `--help` has an
+//! example.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for a failure (bad input, missing data, a failed query). Usage errors exit 2 (clap).
+const EXIT_FAILURE: u8 = 1;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "chokepoint",
+    version,
+    about = "Measure, score and stress-test dependencies on critical raw materials from open trade (CEPII BACI), production (World Mining Data) and governance (WGI) data.",
+    long_about = None,
+    after_help = "Start here:\n  chokepoint data setup                  fetch and ingest the default dataset (once)\n  chokepoint data info                   what the store holds\n  chokepoint sql \"SELECT count(*) FROM trade\"\n\nData directory: --data-dir, else $CHOKEPOINT_DATA_DIR, else the platform's user data directory."
+)]
+pub struct Cli {
+    /// Where the store and the download cache live.
+    #[arg(long, global = true, env = "CHOKEPOINT_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// No progress bars, no informational messages.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// More log output (-v info, -vv debug).
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Fetch the default dataset, set up the store, show what it holds.
+    #[command(subcommand)]
+    Data(commands::data::DataCommand),
+    /// Read a source into the store (written aside, swapped in when complete).
+    #[command(subcommand)]
+    Ingest(commands::ingest::IngestCommand),
+    /// Run SQL over the store (DataFusion).
+    Sql(commands::sql::SqlArgs),
+}
+
+/// Global settings every command gets.
+pub struct Context {
+    pub data_dir: PathBuf,
+    pub quiet: bool,
+}
+
+impl Context {
+    /// Progress bars only for people: not with --quiet (indicatif hides them off a TTY).
+    pub fn progress(&self) -> bool {
+        !self.quiet
+    }
+
+    /// An informational line on stderr, unless --quiet.
+    pub fn info(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+}
+
+fn default_data_dir() -> anyhow::Result<PathBuf> {
+    directories::ProjectDirs::from("", "", "chokepoint")
+        .map(|d| d.data_dir().to_owned())
+        .ok_or_else(|| anyhow::anyhow!("no home directory to put the data in: give --data-dir or set CHOKEPOINT_DATA_DIR"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CHOKEPOINT_LOG").unwrap_or_else(|_| level.into()),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let data_dir = match cli.data_dir {
+        Some(d) => d,
+        None => default_data_dir()?,
+    };
+    let ctx = Context {
+        data_dir,
+        quiet: cli.quiet,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Data(c) => commands::data::run(&ctx, c, &runtime),
+        Command::Ingest(c) => commands::ingest::run(&ctx, c),
+        Command::Sql(a) => runtime.block_on(commands::sql::run(&ctx, a)),
+    }
+}

@@ -1,0 +1,750 @@
+//! `chokepoint ingest baci`: a CEPII BACI release — its zip, or its CSV files — streamed
+//! into the store's `trade` table (DATA.md §2).
+//!
+//! Input files are recognised by name: `country_codes_*.csv` (country codes),
+//! `product_codes_*.csv` (HS6 descriptions) and any other `*.csv` (trade flows with the
+//! header `t,i,j,k,v,q`). Zips are read member by member, without unpacking.
+//!
+//! Each year found replaces that year of the current store's `trade`; other years and the
+//! other tables are carried over. A release of another HS revision than the store's trade
+//! needs `--replace-all` (mixing revisions across years would break every trend).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{RecordBatch, StringArray};
+
+use chokepoint_model::{is_baci_product_code, is_hs6};
+
+use super::{IngestSummary, Progress, new_manifest};
+use crate::checksum::sha256_file;
+use crate::countries::{Country, CountryTable};
+use crate::error::{DataError, IoContext, Result};
+use crate::manifest::{SourceInfo, TradeYear};
+use crate::parquet_io::{read_parquet, write_parquet};
+use crate::parse::{finite_f64, is_missing, thousands_usd_to_usd};
+use crate::schema::Table;
+use crate::sources;
+use crate::store::{StagedStore, Store, table_path};
+use crate::trade::{TradeRow, write_year};
+
+/// What to do with a trade row that does not validate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnError {
+    /// Stop at the first bad row; the store is unchanged.
+    #[default]
+    Fail,
+    /// Leave the row out, count it and report the first ones at the end.
+    Skip,
+}
+
+/// Options of [`ingest_baci`].
+#[derive(Debug, Clone, Default)]
+pub struct BaciOptions {
+    /// Bad-row policy.
+    pub on_error: OnError,
+    /// HS revision (`HS92` … `HS22`) when the file names do not tell it.
+    pub hs_revision: Option<String>,
+    /// Release (`V202401b`) when the file names do not tell it.
+    pub release: Option<String>,
+    /// Drop every existing year of `trade` (needed to change HS revision).
+    pub replace_all: bool,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+/// What [`ingest_baci`] did.
+#[derive(Debug)]
+pub struct BaciSummary {
+    /// The new current store.
+    pub ingest: IngestSummary,
+    /// Trade rows read and written (before and after merging shared ISO3 codes).
+    pub rows_read: u64,
+    pub rows_written: u64,
+    /// Bytes of CSV read (uncompressed).
+    pub bytes_read: u64,
+    /// Rows left out with `--on-error skip`, and the first messages.
+    pub skipped: u64,
+    pub skipped_examples: Vec<String>,
+    /// Years written.
+    pub years: Vec<i32>,
+}
+
+/// How many skipped-row messages are kept for the report.
+const SKIP_EXAMPLES: usize = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Countries,
+    Products,
+    Trade,
+}
+
+/// One CSV: a plain file or a zip member.
+#[derive(Debug, Clone)]
+struct Csv {
+    container: PathBuf,
+    member: Option<String>,
+    kind: Kind,
+    size: u64,
+}
+
+impl Csv {
+    fn label(&self) -> String {
+        match &self.member {
+            Some(m) => format!("{}!{m}", self.container.display()),
+            None => self.container.display().to_string(),
+        }
+    }
+
+    fn base_name(&self) -> String {
+        let name = self.member.clone().unwrap_or_else(|| self.container.display().to_string());
+        name.rsplit(['/', '\\']).next().unwrap_or_default().to_owned()
+    }
+
+    /// Run `f` on a reader of the file's (uncompressed) bytes.
+    fn with_reader<T>(&self, f: impl FnOnce(Box<dyn Read + '_>) -> Result<T>) -> Result<T> {
+        let file = std::fs::File::open(&self.container).at(&self.container)?;
+        match &self.member {
+            None => f(Box::new(file)),
+            Some(m) => {
+                let zip_err = |source| DataError::Zip {
+                    path: self.container.clone(),
+                    source,
+                };
+                let mut archive = zip::ZipArchive::new(file).map_err(zip_err)?;
+                let entry = archive.by_name(m).map_err(zip_err)?;
+                f(Box::new(entry))
+            }
+        }
+    }
+}
+
+fn classify(name: &str) -> Option<Kind> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name).to_ascii_lowercase();
+    if !base.ends_with(".csv") {
+        return None;
+    }
+    Some(if base.starts_with("country_codes") {
+        Kind::Countries
+    } else if base.starts_with("product_codes") {
+        Kind::Products
+    } else {
+        Kind::Trade
+    })
+}
+
+fn list_inputs(inputs: &[PathBuf]) -> Result<Vec<Csv>> {
+    let mut out = Vec::new();
+    for input in inputs {
+        let md = std::fs::metadata(input).at(input)?;
+        if md.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(input)
+                .at(input)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+            out.extend(list_inputs(&files)?);
+            continue;
+        }
+        let lower = input.to_string_lossy().to_ascii_lowercase();
+        if lower.ends_with(".zip") {
+            let f = std::fs::File::open(input).at(input)?;
+            let mut archive = zip::ZipArchive::new(f).map_err(|source| DataError::Zip {
+                path: input.clone(),
+                source,
+            })?;
+            let mut names: Vec<String> = archive.file_names().filter_map(|n| n.ok().map(|n| n.into_owned())).collect();
+            names.sort();
+            for name in names {
+                if let Some(kind) = classify(&name) {
+                    let size = archive
+                        .by_name(&name)
+                        .map_err(|source| DataError::Zip {
+                            path: input.clone(),
+                            source,
+                        })?
+                        .size();
+                    out.push(Csv {
+                        container: input.clone(),
+                        member: Some(name),
+                        kind,
+                        size,
+                    });
+                }
+            }
+        } else if let Some(kind) = classify(&lower) {
+            out.push(Csv {
+                container: input.clone(),
+                member: None,
+                kind,
+                size: md.len(),
+            });
+        } else {
+            return Err(DataError::Invalid(format!(
+                "{}: not a BACI release file; expected a .zip or .csv (BACI_HS*_Y*_V*.csv, country_codes_*.csv, product_codes_*.csv)",
+                input.display()
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// `BACI_HS92_Y2022_V202401b.csv` → (`HS92`, `V202401b`).
+fn revision_and_release(name: &str) -> (Option<String>, Option<String>) {
+    let stem = name.trim_end_matches(".csv").trim_end_matches(".CSV");
+    let mut rev = None;
+    let mut rel = None;
+    for part in stem.split('_') {
+        if part.len() == 4 && part.starts_with("HS") && part[2..].bytes().all(|b| b.is_ascii_digit()) {
+            rev = Some(part.to_owned());
+        }
+        if part.len() > 1 && part.starts_with('V') && part[1..].bytes().next().is_some_and(|b| b.is_ascii_digit()) {
+            rel = Some(part.to_owned());
+        }
+    }
+    (rev, rel)
+}
+
+fn csv_reader(r: Box<dyn Read + '_>) -> csv::Reader<Box<dyn Read + '_>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(r)
+}
+
+fn csv_err(label: &str, e: csv::Error) -> DataError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    DataError::Invalid(format!("{label}:{line}: cannot read CSV: {e}"))
+}
+
+fn header_fields(rec: &csv::StringRecord) -> Vec<String> {
+    rec.iter()
+        .map(|f| f.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .collect()
+}
+
+fn read_country_codes(csv: &Csv) -> Result<CountryTable> {
+    let label = csv.label();
+    csv.with_reader(|r| read_country_codes_from(csv_reader(r), label))
+}
+
+fn read_country_codes_from(mut rdr: csv::Reader<Box<dyn Read + '_>>, label: String) -> Result<CountryTable> {
+    let mut rec = csv::StringRecord::new();
+    if !rdr.read_record(&mut rec).map_err(|e| csv_err(&label, e))? {
+        return Err(DataError::Invalid(format!("{label}: empty file; expected BACI country codes")));
+    }
+    let header = header_fields(&rec);
+    let find = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
+    let (Some(code), Some(name), Some(iso2), Some(iso3)) = (
+        find(&["country_code"]),
+        find(&["country_name", "country_name_abbreviation"]),
+        find(&["country_iso2", "iso_2digit_alpha"]),
+        find(&["country_iso3", "iso_3digit_alpha"]),
+    ) else {
+        return Err(DataError::Header {
+            file: label,
+            expected: "country_code,country_name,country_iso2,country_iso3".to_owned(),
+            found: rec.iter().collect::<Vec<_>>().join(","),
+        });
+    };
+    let mut rows = Vec::new();
+    while rdr.read_record(&mut rec).map_err(|e| csv_err(&label, e))? {
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let get = |i: usize| rec.get(i).unwrap_or("").trim();
+        let c: i32 = get(code).parse().map_err(|_| {
+            DataError::bad_value(format!("{label}:{line}:{}", code + 1), "country_code", get(code), "an integer")
+        })?;
+        if get(iso3).len() != 3 {
+            return Err(DataError::bad_value(
+                format!("{label}:{line}:{}", iso3 + 1),
+                "country_iso3",
+                get(iso3),
+                "a 3-character ISO3 code",
+            ));
+        }
+        rows.push(Country::from_baci(c, get(name), get(iso2), get(iso3)));
+    }
+    CountryTable::new(rows, &label)
+}
+
+fn read_product_codes(csv: &Csv, revision: &str) -> Result<Vec<(String, Option<String>)>> {
+    let label = csv.label();
+    csv.with_reader(|r| read_product_codes_from(csv_reader(r), label, revision))
+}
+
+fn read_product_codes_from(
+    mut rdr: csv::Reader<Box<dyn Read + '_>>,
+    label: String,
+    revision: &str,
+) -> Result<Vec<(String, Option<String>)>> {
+    let mut rec = csv::StringRecord::new();
+    if !rdr.read_record(&mut rec).map_err(|e| csv_err(&label, e))? || header_fields(&rec) != ["code", "description"] {
+        return Err(DataError::Header {
+            file: label,
+            expected: "code,description".to_owned(),
+            found: rec.iter().collect::<Vec<_>>().join(","),
+        });
+    }
+    let mut out = Vec::new();
+    while rdr.read_record(&mut rec).map_err(|e| csv_err(&label, e))? {
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let code = rec.get(0).unwrap_or("").trim();
+        if !is_baci_product_code(code.as_bytes()) {
+            return Err(DataError::bad_value(
+                format!("{label}:{line}:1"),
+                "code",
+                code,
+                format!("an {revision} HS6 code of exactly 6 digits with its leading zeros (e.g. 010111)"),
+            ));
+        }
+        let desc = rec.get(1).map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
+        out.push((code.to_owned(), desc));
+    }
+    Ok(out)
+}
+
+/// Reads and validates the rows of one trade CSV.
+struct TradeParser<'a> {
+    label: String,
+    lookup: &'a [u16],
+    on_error: OnError,
+    skipped: u64,
+    examples: Vec<String>,
+}
+
+const UNKNOWN: u16 = u16::MAX;
+const FIELDS: [&str; 6] = ["t", "i", "j", "k", "v", "q"];
+
+impl TradeParser<'_> {
+    fn loc(&self, line: u64, col: usize) -> String {
+        format!("{}:{line}:{}", self.label, col + 1)
+    }
+
+    fn bad(&self, line: u64, col: usize, found: &[u8], expected: &str) -> DataError {
+        DataError::bad_value(
+            self.loc(line, col),
+            FIELDS[col],
+            String::from_utf8_lossy(found).trim(),
+            expected,
+        )
+    }
+
+    fn parse(&self, rec: &csv::ByteRecord, line: u64) -> Result<(i32, TradeRow)> {
+        if rec.len() != 6 {
+            return Err(DataError::RowLength {
+                location: format!("{}:{line}", self.label),
+                expected: 6,
+                found: rec.len(),
+            });
+        }
+        let field = |i: usize| trim_bytes(&rec[i]);
+        let year = parse_int(field(0))
+            .filter(|y| (1900..=2100).contains(y))
+            .ok_or_else(|| self.bad(line, 0, field(0), "a year between 1900 and 2100"))? as i32;
+        let country = |i: usize| -> Result<u16> {
+            let code = parse_int(field(i)).ok_or_else(|| self.bad(line, i, field(i), "an integer BACI country code"))?;
+            usize::try_from(code)
+                .ok()
+                .and_then(|c| self.lookup.get(c).copied())
+                .filter(|&x| x != UNKNOWN)
+                .ok_or_else(|| DataError::UnknownCountry {
+                    location: self.loc(line, i),
+                    field: FIELDS[i].to_owned(),
+                    code: code.to_string(),
+                    table: "the release's country_codes file or the store's countries table".to_owned(),
+                })
+        };
+        let exporter = country(1)?;
+        let importer = country(2)?;
+        let k = field(3);
+        if !is_hs6(k) {
+            let expected = if !k.is_empty() && k.len() < 6 && k.iter().all(u8::is_ascii_digit) {
+                "an HS6 code of exactly 6 digits — this one lost its leading zero(s); keep k as text when writing the CSV"
+            } else {
+                "an HS6 code of exactly 6 digits (e.g. 010111)"
+            };
+            return Err(self.bad(line, 3, k, expected));
+        }
+        let hs6 = k.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
+        let v = std::str::from_utf8(field(4)).ok();
+        let value_usd = v
+            .and_then(thousands_usd_to_usd)
+            .filter(|x| *x >= 0.0)
+            .ok_or_else(|| self.bad(line, 4, field(4), "a non-negative number (thousands of USD)"))?;
+        let q = field(5);
+        let quantity_t = match std::str::from_utf8(q) {
+            Ok(t) if is_missing(t) => f64::NAN,
+            Ok(t) => finite_f64(t)
+                .filter(|x| *x >= 0.0)
+                .ok_or_else(|| self.bad(line, 5, q, "a non-negative number (metric tonnes), or empty/NA"))?,
+            Err(_) => return Err(self.bad(line, 5, q, "a number")),
+        };
+        Ok((
+            year,
+            TradeRow {
+                importer,
+                hs6,
+                exporter,
+                value_usd,
+                quantity_t,
+            },
+        ))
+    }
+
+    /// Apply the bad-row policy: `Ok(())` to go on (row skipped), `Err` to stop.
+    fn reject(&mut self, e: DataError) -> Result<()> {
+        match self.on_error {
+            OnError::Fail => Err(e),
+            OnError::Skip => {
+                self.skipped += 1;
+                if self.examples.len() < SKIP_EXAMPLES {
+                    self.examples.push(e.to_string());
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn trim_bytes(b: &[u8]) -> &[u8] {
+    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    &b[start..end]
+}
+
+fn parse_int(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 12 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')))
+}
+
+/// Rows of one trade CSV, by year.
+struct ParsedTrade {
+    years: BTreeMap<i32, Vec<TradeRow>>,
+    rows: u64,
+    skipped: u64,
+    examples: Vec<String>,
+}
+
+fn read_trade_csv(mut rdr: csv::Reader<Box<dyn Read + '_>>, label: &str, lookup: &[u16], on_error: OnError) -> Result<ParsedTrade> {
+    let mut rec = csv::ByteRecord::new();
+    let header_ok = rdr.read_byte_record(&mut rec).map_err(|e| csv_err(label, e))?;
+    let header: Vec<String> = rec
+        .iter()
+        .map(|h| String::from_utf8_lossy(trim_bytes(h)).trim_start_matches('\u{feff}').to_owned())
+        .collect();
+    if !header_ok || header != FIELDS {
+        return Err(DataError::Header {
+            file: label.to_owned(),
+            expected: FIELDS.join(","),
+            found: header.join(","),
+        });
+    }
+    let mut parser = TradeParser {
+        label: label.to_owned(),
+        lookup,
+        on_error,
+        skipped: 0,
+        examples: Vec::new(),
+    };
+    let mut years: BTreeMap<i32, Vec<TradeRow>> = BTreeMap::new();
+    // Files hold one year: keep the current year's rows at hand.
+    let mut current: Option<(i32, Vec<TradeRow>)> = None;
+    let mut rows = 0u64;
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                // A malformed record (e.g. bad quoting or bytes) is a bad row like any other.
+                parser.reject(csv_err(label, e))?;
+                continue;
+            }
+        }
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        match parser.parse(&rec, line) {
+            Ok((year, row)) => {
+                rows += 1;
+                match &mut current {
+                    Some((y, rows)) if *y == year => rows.push(row),
+                    _ => {
+                        if let Some((y, rows)) = current.take() {
+                            years.entry(y).or_default().extend(rows);
+                        }
+                        let mut rows = years.remove(&year).unwrap_or_default();
+                        rows.push(row);
+                        current = Some((year, rows));
+                    }
+                }
+            }
+            Err(e) => parser.reject(e)?,
+        }
+    }
+    if let Some((y, rows)) = current.take() {
+        years.entry(y).or_default().extend(rows);
+    }
+    Ok(ParsedTrade {
+        years,
+        rows,
+        skipped: parser.skipped,
+        examples: parser.examples,
+    })
+}
+
+/// Ingest the BACI files `inputs` (zips, CSVs or directories of them) into a new store of
+/// `data_dir`, carrying over what the release does not replace.
+///
+/// Errors: unreadable or corrupt files; a wrong header; in `Fail` mode, the first bad row
+/// (`file:line:column`, field, found, expected): a short row, text where a number belongs,
+/// a negative value or quantity, an HS code that is not 6 digits, an unknown country code.
+/// On error the current store is unchanged.
+pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> Result<BaciSummary> {
+    if inputs.is_empty() {
+        return Err(DataError::Invalid("no input files: give a BACI release zip or its CSV files".to_owned()));
+    }
+    std::fs::create_dir_all(data_dir).at(data_dir)?;
+    let files = list_inputs(inputs)?;
+    let trade_files: Vec<&Csv> = files.iter().filter(|f| f.kind == Kind::Trade).collect();
+    if trade_files.is_empty() {
+        return Err(DataError::Invalid(format!(
+            "no trade CSV among {}; expected files like BACI_HS92_Y2022_V202401b.csv with the header t,i,j,k,v,q",
+            inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let old = Store::open_existing(data_dir)?;
+
+    // HS revision and release, from the options or the file names.
+    let mut revs = BTreeSet::new();
+    let mut rels = BTreeSet::new();
+    for f in &files {
+        let (rev, rel) = revision_and_release(&f.base_name());
+        revs.extend(rev);
+        rels.extend(rel);
+    }
+    let hs_revision = match (&opts.hs_revision, revs.len()) {
+        (Some(r), _) => r.to_ascii_uppercase(),
+        (None, 1) => revs.iter().next().cloned().expect("one"),
+        (None, 0) => {
+            return Err(DataError::Invalid(
+                "cannot tell the HS revision from the file names (BACI_HS92_…); give --hs-revision HS92|HS96|HS02|HS07|HS12|HS17|HS22".to_owned(),
+            ));
+        }
+        (None, _) => {
+            return Err(DataError::Invalid(format!(
+                "the files mix HS revisions {revs:?}; ingest one revision at a time"
+            )));
+        }
+    };
+    let release = opts
+        .release
+        .clone()
+        .or_else(|| (rels.len() == 1).then(|| rels.iter().next().cloned().expect("one")))
+        .unwrap_or_else(|| "unknown".to_owned());
+    if let Some(old) = &old
+        && !opts.replace_all
+        && let Some(old_rev) = old.manifest().hs_revision()
+        && old_rev != hs_revision
+    {
+        return Err(DataError::Invalid(format!(
+            "the store's trade is {old_rev} and these files are {hs_revision}: mixing HS revisions across years breaks every trend; add --replace-all to replace all trade years"
+        )));
+    }
+
+    // Countries: the store's, updated by the release's code file.
+    let countries = match &old {
+        Some(s) => Some(CountryTable::from_batches(
+            &read_parquet(&s.table_path(Table::Countries))?,
+            "store countries",
+        )?),
+        None => None,
+    };
+    let mut countries = countries;
+    for f in files.iter().filter(|f| f.kind == Kind::Countries) {
+        let t = read_country_codes(f)?;
+        countries = Some(match countries {
+            Some(c) => c.merged_with(&t, &f.label())?,
+            None => t,
+        });
+    }
+    let countries = countries.ok_or_else(|| {
+        DataError::Invalid(
+            "no country codes: give the release's country_codes_V*.csv too, or ingest the default dataset first (chokepoint data setup)".to_owned(),
+        )
+    })?;
+    let max_code = countries.countries().iter().map(|c| c.baci_code).max().unwrap_or(0).max(0) as usize;
+    let mut lookup = vec![UNKNOWN; max_code + 1];
+    for c in countries.countries() {
+        if c.baci_code >= 0 {
+            lookup[c.baci_code as usize] = countries.iso3_index(c.baci_code).expect("own code");
+        }
+    }
+
+    let progress = Progress::new(opts.progress);
+    let staged = StagedStore::begin(data_dir)?;
+    let dir = staged.dir().to_owned();
+    let mut year_source: BTreeMap<i32, String> = BTreeMap::new();
+    let mut trade_years: BTreeMap<i32, TradeYear> = BTreeMap::new();
+    let (mut rows_read, mut rows_written, mut bytes_read, mut merged) = (0u64, 0u64, 0u64, 0u64);
+    let mut skipped = 0;
+    let mut examples = Vec::new();
+    let mut new_sources = Vec::new();
+    let source_id = format!("baci-{hs_revision}-{release}");
+    for f in &trade_files {
+        let label = f.label();
+        let bar = progress.bytes(f.size, f.base_name());
+        let parsed = f.with_reader(|r| read_trade_csv(csv_reader(Box::new(bar.wrap_read(r))), &label, &lookup, opts.on_error))?;
+        let years = parsed.years;
+        rows_read += parsed.rows;
+        bar.finish_and_clear();
+        bytes_read += f.size;
+        skipped += parsed.skipped;
+        examples.extend(parsed.examples);
+        for (year, rows) in years {
+            if let Some(prev) = year_source.insert(year, label.clone()) {
+                return Err(DataError::Invalid(format!(
+                    "year {year} appears in both {prev} and {label}; give each year once"
+                )));
+            }
+            let w = write_year(&dir, year, 0, countries.iso3s(), rows)?;
+            rows_written += w.rows;
+            merged += w.merged;
+            trade_years.insert(
+                year,
+                TradeYear {
+                    source: format!("{source_id}/{}", f.base_name()),
+                    hs_revision: hs_revision.clone(),
+                    rows: w.rows,
+                },
+            );
+        }
+        new_sources.push(file_source(f, &source_id, &release, &hs_revision, &[Table::Trade])?);
+    }
+    examples.truncate(SKIP_EXAMPLES);
+
+    // Countries and products.
+    for f in files.iter().filter(|f| f.kind != Kind::Trade) {
+        let table = if f.kind == Kind::Countries { Table::Countries } else { Table::Products };
+        new_sources.push(file_source(f, &source_id, &release, &hs_revision, &[table])?);
+    }
+    write_parquet(&table_path(&dir, Table::Countries), &Table::Countries.schema(), &[countries.to_batch()?])?;
+    let product_files: Vec<&Csv> = files.iter().filter(|f| f.kind == Kind::Products).collect();
+    let mut products: BTreeMap<(String, String), Option<String>> = BTreeMap::new();
+    if let Some(s) = &old {
+        for b in read_parquet(&s.table_path(Table::Products))? {
+            use arrow::array::{Array, AsArray};
+            let (c, r, d) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>(), b.column(2).as_string::<i32>());
+            for i in 0..b.num_rows() {
+                products.insert((c.value(i).to_owned(), r.value(i).to_owned()), (!d.is_null(i)).then(|| d.value(i).to_owned()));
+            }
+        }
+    }
+    if !product_files.is_empty() {
+        products.retain(|(_, rev), _| rev != &hs_revision);
+        for f in product_files {
+            for (code, desc) in read_product_codes(f, &hs_revision)? {
+                products.insert((code, hs_revision.clone()), desc);
+            }
+        }
+    }
+    let products_batch = RecordBatch::try_new(
+        Table::Products.schema(),
+        vec![
+            Arc::new(StringArray::from_iter_values(products.keys().map(|k| &k.0))),
+            Arc::new(StringArray::from_iter_values(products.keys().map(|k| &k.1))),
+            Arc::new(products.values().map(|d| d.as_deref()).collect::<StringArray>()),
+        ],
+    )?;
+    write_parquet(&table_path(&dir, Table::Products), &Table::Products.schema(), &[products_batch])?;
+
+    // Other tables and untouched years come from the previous store.
+    let mut sources = Vec::new();
+    let mut notes = Vec::new();
+    if let Some(s) = &old {
+        let replaced: BTreeSet<i32> = trade_years.keys().copied().collect();
+        let replace_all = opts.replace_all;
+        staged.carry_over(s, Table::Trade, |y| !replace_all && !replaced.contains(&y))?;
+        for t in [Table::Materials, Table::Production, Table::Governance] {
+            staged.carry_over(s, t, |_| true)?;
+        }
+        for (y, info) in &s.manifest().trade_years {
+            if !replace_all && !replaced.contains(y) {
+                trade_years.insert(*y, info.clone());
+            }
+        }
+        sources.extend(s.manifest().sources.iter().cloned());
+        notes.extend(s.manifest().notes.iter().cloned());
+    } else {
+        for t in [Table::Materials, Table::Production, Table::Governance] {
+            write_parquet(&table_path(&dir, t), &t.schema(), &[])?;
+        }
+        notes.push("materials, production and governance are empty: ingest the default dataset for them".to_owned());
+    }
+    sources.retain(|s: &SourceInfo| !new_sources.iter().any(|n| n.id == s.id));
+    sources.extend(new_sources);
+    if merged > 0 {
+        notes.push(format!(
+            "trade ({source_id}): {merged} rows summed into rows of the same year, exporter, importer and HS6 because two BACI country codes share one ISO3"
+        ));
+    }
+    let mut manifest = new_manifest(sources, trade_years, notes);
+    manifest.tables = staged.table_infos()?;
+    let store = staged.commit(&manifest)?;
+    Ok(BaciSummary {
+        ingest: IngestSummary { store },
+        rows_read,
+        rows_written,
+        bytes_read,
+        skipped,
+        skipped_examples: examples,
+        years: year_source.keys().copied().collect(),
+    })
+}
+
+fn file_source(f: &Csv, source_id: &str, release: &str, rev: &str, tables: &[Table]) -> Result<SourceInfo> {
+    // A plain file is hashed; a zip member is identified by the zip's hash.
+    let (sha256, bytes) = sha256_file(&f.container)?;
+    Ok(SourceInfo {
+        id: format!("{source_id}/{}", f.base_name()),
+        name: sources::BACI.name.to_owned(),
+        release: format!("{rev} {release}"),
+        file: f.label(),
+        sha256,
+        bytes,
+        licence: sources::BACI.licence.to_owned(),
+        citation: sources::BACI.citation.to_owned(),
+        tables: tables.iter().map(|t| t.name().to_owned()).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_give_revision_and_release() {
+        assert_eq!(
+            revision_and_release("BACI_HS92_Y2022_V202401b.csv"),
+            (Some("HS92".into()), Some("V202401b".into()))
+        );
+        assert_eq!(revision_and_release("flows.csv"), (None, None));
+        assert_eq!(classify("x/country_codes_V202401b.csv"), Some(Kind::Countries));
+        assert_eq!(classify("product_codes_HS17_V202401b.csv"), Some(Kind::Products));
+        assert_eq!(classify("BACI_HS17_Y2020_V202401b.csv"), Some(Kind::Trade));
+        assert_eq!(classify("Readme.txt"), None);
+    }
+
+    #[test]
+    fn bytes_helpers() {
+        assert_eq!(trim_bytes(b"   NA "), b"NA");
+        assert_eq!(trim_bytes(b"   "), b"");
+        assert_eq!(parse_int(b"2022"), Some(2022));
+        assert_eq!(parse_int(b"-1"), None);
+        assert_eq!(parse_int(b""), None);
+    }
+}

@@ -1,0 +1,146 @@
+//! Parsing of numeric source fields. BACI stores values in thousands of USD and
+//! quantities in metric tonnes as decimal text; chokepoint stores USD and tonnes as `f64`.
+
+/// Parse a BACI value `v` (thousands of USD, decimal text) into USD.
+///
+/// The decimal point is shifted three places in the text before the one conversion to
+/// binary, so `"88.981"` becomes exactly `88981.0` and a value with more decimals is
+/// rounded once, correctly (multiplying a parsed `f64` by 1000 would round twice).
+/// Text with an exponent (`"1.5e-3"`) is parsed and then multiplied.
+///
+/// Returns `None` when the text is not a finite decimal number.
+pub fn thousands_usd_to_usd(text: &str) -> Option<f64> {
+    let s = text.trim();
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let bytes = body.as_bytes();
+    if bytes.iter().any(|b| matches!(b, b'e' | b'E')) {
+        let x: f64 = s.parse().ok()?;
+        return (x.is_finite()).then_some(x * 1000.0);
+    }
+    let (int, frac) = match body.find('.') {
+        Some(p) => (&bytes[..p], &bytes[p + 1..]),
+        None => (bytes, &[][..]),
+    };
+    if (int.is_empty() && frac.is_empty())
+        || !int.iter().all(u8::is_ascii_digit)
+        || !frac.iter().all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let mut buf = [0u8; 80];
+    let needed = int.len() + frac.len().max(3) + 2;
+    if needed > buf.len() {
+        let x: f64 = s.parse().ok()?;
+        return Some(x * 1000.0);
+    }
+    let mut n = 0;
+    if neg {
+        buf[n] = b'-';
+        n += 1;
+    }
+    buf[n..n + int.len()].copy_from_slice(int);
+    n += int.len();
+    let head = frac.len().min(3);
+    buf[n..n + head].copy_from_slice(&frac[..head]);
+    n += head;
+    for _ in head..3 {
+        buf[n] = b'0';
+        n += 1;
+    }
+    if frac.len() > 3 {
+        buf[n] = b'.';
+        n += 1;
+        let rest = &frac[3..];
+        buf[n..n + rest.len()].copy_from_slice(rest);
+        n += rest.len();
+    }
+    // Only ASCII digits, '-' and '.' were written.
+    let text = std::str::from_utf8(&buf[..n]).ok()?;
+    text.parse().ok()
+}
+
+/// Parse a decimal number (a quantity in tonnes, a governance estimate). `None` when the
+/// text is not a finite number.
+pub fn finite_f64(text: &str) -> Option<f64> {
+    let x: f64 = text.trim().parse().ok()?;
+    x.is_finite().then_some(x)
+}
+
+/// True for the texts BACI and the bundle use for a missing number: empty, `NA`, `nan`,
+/// and `None` (a Python artefact in the bundle's `wgi.db`).
+pub fn is_missing(text: &str) -> bool {
+    let t = text.trim();
+    t.is_empty() || ["na", "nan", "none"].iter().any(|m| t.eq_ignore_ascii_case(m))
+}
+
+/// Repair text that was UTF-8, read as Latin-1 and written again as UTF-8
+/// (the bundle's BACI country names read `CuraÃ§ao` for `Curaçao`). Text that does not
+/// round-trip that way is returned unchanged.
+pub fn repair_mojibake(text: &str) -> String {
+    if !text.contains(['Ã', 'Â']) {
+        return text.to_owned();
+    }
+    let bytes: Option<Vec<u8>> = text.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect();
+    match bytes.and_then(|b| String::from_utf8(b).ok()) {
+        Some(fixed) => fixed,
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn thousands_are_shifted_exactly() {
+        assert_eq!(thousands_usd_to_usd("88.981"), Some(88981.0));
+        assert_eq!(thousands_usd_to_usd("16"), Some(16000.0));
+        assert_eq!(thousands_usd_to_usd("0.001"), Some(1.0));
+        assert_eq!(thousands_usd_to_usd(".5"), Some(500.0));
+        assert_eq!(thousands_usd_to_usd("  12.3 "), Some(12300.0));
+        assert_eq!(thousands_usd_to_usd("-1.25"), Some(-1250.0));
+        // A float artefact in the source keeps its tail, rounded once.
+        assert_eq!(thousands_usd_to_usd("29.141000000000002"), Some(29141.000000000002));
+        assert_eq!(thousands_usd_to_usd("1.5e-3"), Some(1.5));
+        // 0.1 * 1000 in binary is not 100 in general; shifting first is.
+        assert_eq!(thousands_usd_to_usd("0.1"), Some(100.0));
+        for bad in ["", "abc", "1.2.3", "NA", "-", ".", "1,5", "inf", "nan", "1e400"] {
+            assert_eq!(thousands_usd_to_usd(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn missing_markers() {
+        assert!(is_missing("NA"));
+        assert!(is_missing("          NA"));
+        assert!(is_missing(""));
+        assert!(is_missing("nan"));
+        assert!(is_missing("None"));
+        assert!(!is_missing("0"));
+    }
+
+    #[test]
+    fn mojibake_is_repaired() {
+        assert_eq!(repair_mojibake("CuraÃ§ao"), "Curaçao");
+        assert_eq!(repair_mojibake("Saint BarthÃ©lemy"), "Saint Barthélemy");
+        assert_eq!(repair_mojibake("Côte d'Ivoire"), "Côte d'Ivoire");
+        assert_eq!(repair_mojibake("Japan"), "Japan");
+    }
+
+    proptest! {
+        #[test]
+        fn shift_agrees_with_decimal_arithmetic(int in 0u64..10_000_000_000, frac in 0u32..1000) {
+            let text = format!("{int}.{frac:03}");
+            let expected = (int as f64) * 1000.0 + f64::from(frac);
+            prop_assert_eq!(thousands_usd_to_usd(&text), Some(expected));
+        }
+    }
+}
