@@ -25,7 +25,6 @@ pub async fn run(ctx: &Context, args: SqlArgs) -> anyhow::Result<()> {
     let batches = sc
         .sql(&args.query)
         .await
-        .and_then(|df| Ok(df))
         .context("the query cannot be planned")?
         .collect()
         .await
