@@ -3,6 +3,7 @@
 //!
 //! Every figure a test asserts on these fixtures can be computed by hand from the rows
 //! below.
+#![allow(clippy::type_complexity)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

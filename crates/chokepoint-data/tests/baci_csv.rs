@@ -239,3 +239,42 @@ fn a_year_given_twice_is_refused() {
     let err = ingest_baci(&d.join("data"), &[a, b, codes(d)], &opts()).unwrap_err().to_string();
     assert!(err.contains("year 2022 appears in both"), "{err}");
 }
+
+#[test]
+fn ingesting_the_same_release_twice_gives_identical_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let trade = write(
+        d,
+        "BACI_HS92_Y2022_V202401b.csv",
+        &format!("{HEADER}2022,36,392,280530,3,NA\n2022,156,392,280530,1,1\n2022,156,276,010111,2,2\n"),
+    );
+    let inputs = [trade, codes(d), products(d)];
+    let (a, b) = (d.join("a"), d.join("b"));
+    ingest_baci(&a, &inputs, &opts()).unwrap();
+    ingest_baci(&b, &inputs, &opts()).unwrap();
+    let first = store_snapshot(&b);
+    ingest_baci(&b, &inputs, &opts()).unwrap();
+    let parquet = |s: Vec<(String, String)>| -> Vec<(String, String)> { s.into_iter().filter(|(p, _)| p.ends_with(".parquet")).collect() };
+    assert_eq!(parquet(store_snapshot(&a)), parquet(first.clone()));
+    assert_eq!(parquet(store_snapshot(&b)), parquet(first));
+}
+
+#[test]
+fn an_interrupted_ingest_leaves_the_store_readable_and_is_cleaned_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let trade = write(d, "BACI_HS92_Y2022_V202401b.csv", &format!("{HEADER}2022,156,392,280530,1,1\n"));
+    let data = d.join("data");
+    ingest_baci(&data, &[trade.clone(), codes(d)], &opts()).unwrap();
+    let before = store_snapshot(&data);
+    // What a killed ingest leaves behind: a half-written staging store of a dead process.
+    let dead = data.join("stores/.staging-4294967-20260101T000000");
+    std::fs::create_dir_all(dead.join("trade/year=2022")).unwrap();
+    std::fs::write(dead.join("trade/year=2022/part-0.parquet"), b"half a file").unwrap();
+    assert_eq!(store_snapshot(&data), before);
+    assert_eq!(sql(&data, "SELECT count(*) FROM trade"), vec![vec!["1"]]);
+    // The next ingest removes the leftover.
+    ingest_baci(&data, &[trade], &opts()).unwrap();
+    assert!(!dead.exists());
+}

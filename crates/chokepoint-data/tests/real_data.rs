@@ -6,6 +6,8 @@
 //! `$CHOKEPOINT_TEST_DATA_DIR` (default: a folder in cargo's target directory, kept
 //! between runs).
 
+#![allow(clippy::type_complexity)]
+
 mod common;
 
 use std::collections::HashMap;

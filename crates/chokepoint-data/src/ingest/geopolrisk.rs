@@ -414,7 +414,7 @@ fn read_trade(db: &Db, countries: &CountryTable, progress: &Progress) -> Result<
             quantity_t,
         });
         n += 1;
-        if n % 65536 == 0 {
+        if n.is_multiple_of(65536) {
             bar.set_position(n);
         }
     }

@@ -125,8 +125,7 @@ pub fn cell_text(v: ValueRef<'_>) -> Option<String> {
 pub fn year_columns(cols: &[String]) -> Vec<(usize, i32)> {
     cols.iter()
         .enumerate()
-        .filter_map(|(i, c)| {
-            (c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit())).then(|| (i, c.parse().expect("digits")))
-        })
+        .filter(|(_, c)| c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit()))
+        .map(|(i, c)| (i, c.parse().expect("digits")))
         .collect()
 }
