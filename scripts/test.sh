@@ -17,4 +17,8 @@ echo "== cargo test (dev profile)"
 cargo test --workspace --locked
 
 echo "== benchmark smoke run (tiny size, debug binary: checks that it works, not speed)"
-CHOKEPOINT_BIN="$CARGO_TARGET_DIR/debug/chokepoint" ROWS=20000 REPEAT=1 BENCH_OUT="${TMPDIR:-/tmp}/chokepoint-bench-smoke" bench/ingest_baci.sh
+if [[ ! -x /usr/bin/time ]]; then
+    # GNU time measures peak memory in the benchmark.
+    if [[ "$(id -u)" == 0 ]]; then apt-get update -qq && apt-get install -y -qq time; else sudo apt-get install -y -qq time; fi
+fi
+CHOKEPOINT_BIN="$CARGO_TARGET_DIR/debug/chokepoint" ROWS=20000 REPEAT=1 bench/ingest_baci.sh

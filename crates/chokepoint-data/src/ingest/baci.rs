@@ -585,6 +585,16 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
         }
     }
 
+    // Checksums of the input files are computed on other threads while the main thread
+    // parses (one hash per file or zip, however many members it has).
+    let mut hashing: BTreeMap<PathBuf, std::thread::JoinHandle<Result<(String, u64)>>> = BTreeMap::new();
+    for f in &files {
+        let path = f.container.clone();
+        hashing
+            .entry(path.clone())
+            .or_insert_with(|| std::thread::spawn(move || sha256_file(&path)));
+    }
+
     let progress = Progress::new(opts.progress);
     let staged = StagedStore::begin(data_dir)?;
     let dir = staged.dir().to_owned();
@@ -623,14 +633,23 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
                 },
             );
         }
-        new_sources.push(file_source(f, &source_id, &release, &hs_revision, &[Table::Trade])?);
+    }
+    let mut sums: BTreeMap<PathBuf, (String, u64)> = BTreeMap::new();
+    for (path, handle) in hashing {
+        let sum = handle
+            .join()
+            .map_err(|_| DataError::Invalid(format!("{}: checksum thread panicked", path.display())))??;
+        sums.insert(path, sum);
+    }
+    for f in &trade_files {
+        new_sources.push(file_source(f, &sums, &source_id, &release, &hs_revision, &[Table::Trade]));
     }
     examples.truncate(SKIP_EXAMPLES);
 
     // Countries and products.
     for f in files.iter().filter(|f| f.kind != Kind::Trade) {
         let table = if f.kind == Kind::Countries { Table::Countries } else { Table::Products };
-        new_sources.push(file_source(f, &source_id, &release, &hs_revision, &[table])?);
+        new_sources.push(file_source(f, &sums, &source_id, &release, &hs_revision, &[table]));
     }
     write_parquet(&table_path(&dir, Table::Countries), &Table::Countries.schema(), &[countries.to_batch()?])?;
     let product_files: Vec<&Csv> = files.iter().filter(|f| f.kind == Kind::Products).collect();
@@ -706,10 +725,17 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
     })
 }
 
-fn file_source(f: &Csv, source_id: &str, release: &str, rev: &str, tables: &[Table]) -> Result<SourceInfo> {
-    // A plain file is hashed; a zip member is identified by the zip's hash.
-    let (sha256, bytes) = sha256_file(&f.container)?;
-    Ok(SourceInfo {
+/// The manifest entry of one input. A zip member carries the zip's sha256 and size.
+fn file_source(
+    f: &Csv,
+    sums: &BTreeMap<PathBuf, (String, u64)>,
+    source_id: &str,
+    release: &str,
+    rev: &str,
+    tables: &[Table],
+) -> SourceInfo {
+    let (sha256, bytes) = sums[&f.container].clone();
+    SourceInfo {
         id: format!("{source_id}/{}", f.base_name()),
         name: sources::BACI.name.to_owned(),
         release: format!("{rev} {release}"),
@@ -719,7 +745,7 @@ fn file_source(f: &Csv, source_id: &str, release: &str, rev: &str, tables: &[Tab
         licence: sources::BACI.licence.to_owned(),
         citation: sources::BACI.citation.to_owned(),
         tables: tables.iter().map(|t| t.name().to_owned()).collect(),
-    })
+    }
 }
 
 #[cfg(test)]
