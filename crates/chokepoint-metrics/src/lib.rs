@@ -1,0 +1,5 @@
+//! Dependency figures and risk methods. Each metric is a small pure function over
+//! in-memory slices, documented with its equation and source (`../shared/METHODS.md`);
+//! the batch queries over the store must agree with these functions.
+
+pub mod concentration;
