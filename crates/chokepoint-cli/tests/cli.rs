@@ -137,3 +137,54 @@ fn help_explains_each_command_with_an_example() {
         assert!(text.contains("xample") || text.contains("Start here"), "{cmd:?}: {text}");
     }
 }
+
+#[test]
+fn sql_is_read_only() {
+    let (t, data) = ingested();
+    let target = t.path().join("out.parquet");
+    for q in [
+        format!("COPY (SELECT * FROM trade) TO '{}'", target.display()),
+        "CREATE TABLE x AS SELECT 1".to_owned(),
+        "INSERT INTO countries VALUES (1, 'AAA', 'AAA', NULL, 'A')".to_owned(),
+    ] {
+        let o = chokepoint(&data, &["sql", &q]);
+        assert_eq!(o.status.code(), Some(1), "{q}");
+        assert!(stderr(&o).contains("read-only"), "{q}: {}", stderr(&o));
+    }
+    assert!(!target.exists());
+    let o = chokepoint(&data, &["sql", "--format", "csv", "SELECT count(*) AS n FROM trade"]);
+    assert_eq!(stdout(&o), "n\n9\n");
+}
+
+#[test]
+fn empty_results_keep_their_header_and_lists_become_text_in_csv() {
+    let (_t, data) = ingested();
+    let o = chokepoint(&data, &["sql", "--format", "csv", "SELECT year, hs6 FROM trade WHERE year = 1900"]);
+    assert_eq!(stdout(&o), "year,hs6\n");
+    let o = chokepoint(&data, &["sql", "--format", "csv", "SELECT material, hs6_complementary FROM materials ORDER BY material"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "material,hs6_complementary\nGallium,[]\nNickel,[]\nRare Earths (REO),\"[284610, 280530]\"\n");
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let (_t, data) = ingested();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chokepoint"))
+        .args(["--data-dir", data.to_str().unwrap(), "data", "info"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away at once
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn errors_do_not_repeat_their_cause() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = chokepoint(&tmp.path().join("d"), &["ingest", "baci", "/nonexistent/BACI_HS92_Y2022_V202401b.csv"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}

@@ -19,6 +19,10 @@ pub struct TradeRow {
     pub importer: u16,
     pub hs6: u32,
     pub exporter: u16,
+    /// The source's own country codes (BACI `j`, `i`), to tell a repeated row (an error)
+    /// from two codes that share one ISO3 (summed).
+    pub importer_code: u16,
+    pub exporter_code: u16,
     /// FOB value, USD.
     pub value_usd: f64,
     /// Quantity, metric tonnes; NaN where the source has none.
@@ -43,12 +47,23 @@ pub struct YearWritten {
 /// Sort `rows` by (importer, hs6, exporter), sum rows with the same key (values add; the
 /// quantity is null when any part lacks one, since a partial sum would understate it) and
 /// write them to `store_dir/trade/year=Y/part-{part}.parquet`.
-pub fn write_year(store_dir: &Path, year: i32, part: usize, iso3s: &[String], mut rows: Vec<TradeRow>) -> Result<YearWritten> {
-    rows.sort_unstable_by_key(TradeRow::key);
+///
+/// Rows can share a key only through two source codes of one ISO3; a row whose source
+/// codes repeat too is a duplicate in the source, and an error (`source` names it).
+pub fn write_year(store_dir: &Path, year: i32, part: usize, iso3s: &[String], mut rows: Vec<TradeRow>, source: &str) -> Result<YearWritten> {
+    rows.sort_unstable_by_key(|r| (r.key(), r.importer_code, r.exporter_code));
     let mut merged = 0u64;
     let mut out: Vec<TradeRow> = Vec::with_capacity(rows.len());
+    let mut prev_codes = (u16::MAX, u16::MAX);
     for r in rows {
+        let codes = (r.importer_code, r.exporter_code);
         match out.last_mut() {
+            Some(last) if last.key() == r.key() && codes == prev_codes => {
+                return Err(crate::error::DataError::Invalid(format!(
+                    "{source}: the flow year {year}, exporter {} (code {}), importer {} (code {}), HS6 {:06} appears more than once; BACI has one row per year, exporter, importer and product",
+                    iso3s[r.exporter as usize], r.exporter_code, iso3s[r.importer as usize], r.importer_code, r.hs6
+                )));
+            }
             Some(last) if last.key() == r.key() => {
                 last.value_usd += r.value_usd;
                 last.quantity_t += r.quantity_t; // NaN propagates: null when any part is null
@@ -56,6 +71,7 @@ pub fn write_year(store_dir: &Path, year: i32, part: usize, iso3s: &[String], mu
             }
             _ => out.push(r),
         }
+        prev_codes = codes;
     }
     let schema = trade_file_schema();
     let mut batches = Vec::with_capacity(out.len().div_ceil(ROW_GROUP_ROWS));
@@ -114,6 +130,8 @@ mod tests {
             importer,
             hs6,
             exporter,
+            importer_code: importer,
+            exporter_code: exporter + 100 * (v as u16 % 2),
             value_usd: v,
             quantity_t: q,
         }
@@ -126,10 +144,10 @@ mod tests {
         let rows = vec![
             row(2, 280530, 0, 10.0, 1.0),
             row(1, 10111, 0, 5.0, f64::NAN),
-            row(2, 280530, 0, 2.5, 0.5), // same key as the first: two codes of one ISO3
+            row(2, 280530, 0, 3.0, 0.5), // same key as the first, another exporter code of the same ISO3
             row(1, 10111, 2, 1.0, 3.0),
         ];
-        let w = write_year(dir.path(), 2022, 0, &iso3s, rows).unwrap();
+        let w = write_year(dir.path(), 2022, 0, &iso3s, rows, "test").unwrap();
         assert_eq!(w, YearWritten { rows: 3, merged: 1 });
         let batches = read_parquet(&dir.path().join("trade/year=2022/part-0.parquet")).unwrap();
         let b = &batches[0];
@@ -138,9 +156,18 @@ mod tests {
         assert_eq!(col(1), ["010111", "010111", "280530"]);
         assert_eq!(col(2), ["CHN", "JPN", "CHN"]);
         let v = b.column(3).as_primitive::<Float64Type>();
-        assert_eq!(v.values().to_vec(), vec![5.0, 1.0, 12.5]);
+        assert_eq!(v.values().to_vec(), vec![5.0, 1.0, 13.0]);
         let q = b.column(4).as_primitive::<Float64Type>();
         assert!(q.is_null(0));
         assert_eq!((q.value(1), q.value(2)), (3.0, 1.5));
+    }
+
+    #[test]
+    fn a_repeated_source_row_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let iso3s: Vec<String> = ["CHN", "JPN"].iter().map(|s| s.to_string()).collect();
+        let rows = vec![row(1, 280530, 0, 10.0, 1.0), row(1, 280530, 0, 10.0, 1.0)];
+        let err = write_year(dir.path(), 2022, 0, &iso3s, rows, "f.csv").unwrap_err().to_string();
+        assert!(err.contains("f.csv: the flow year 2022, exporter CHN (code 0), importer JPN (code 1), HS6 280530 appears more than once"), "{err}");
     }
 }

@@ -278,3 +278,70 @@ fn an_interrupted_ingest_leaves_the_store_readable_and_is_cleaned_up() {
     ingest_baci(&data, &[trade], &opts()).unwrap();
     assert!(!dead.exists());
 }
+
+#[test]
+fn a_row_of_another_year_than_the_file_name_says() {
+    assert_rejected(
+        &format!("{HEADER}2022,156,392,280530,1,1\n2021,36,392,280530,1,1\n"),
+        "BACI_HS92_Y2022_V202401b.csv:3:1: t is \"2021\", expected 2022, the year in the file's name",
+    );
+}
+
+#[test]
+fn a_repeated_row_is_an_error_not_a_sum() {
+    assert_rejected(
+        &format!("{HEADER}2022,156,392,280530,1,1\n2022,156,392,280530,1,1\n"),
+        "the flow year 2022, exporter CHN (code 156), importer JPN (code 392), HS6 280530 appears more than once",
+    );
+}
+
+#[test]
+fn a_flow_within_one_country() {
+    assert_rejected(
+        &format!("{HEADER}2022,392,392,280530,1,1\n"),
+        ":2:3: j is \"392\", expected an importer other than the exporter",
+    );
+}
+
+#[test]
+fn a_header_only_file_ingests_nothing() {
+    assert_rejected(HEADER, "no trade rows in");
+}
+
+#[test]
+fn an_unknown_hs_revision_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let f = write(d, "flows.csv", &format!("{HEADER}2022,156,392,280530,1,1\n"));
+    let o = BaciOptions {
+        hs_revision: Some("foo bar".into()),
+        ..opts()
+    };
+    let err = ingest_baci(&d.join("data"), &[f, codes(d)], &o).unwrap_err().to_string();
+    assert!(err.contains("HS revision \"FOO BAR\" is not one of BACI's: HS92, HS96"), "{err}");
+}
+
+#[test]
+fn a_corrupt_zip_member_fails_even_when_skipping_bad_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let zip_path = d.join("release.zip");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    z.start_file("BACI_HS92_Y2022_V202401b.csv", stored).unwrap();
+    z.write_all(format!("{HEADER}2022,156,392,280530,100.5,1\n").as_bytes()).unwrap();
+    z.start_file("country_codes_V202401b.csv", stored).unwrap();
+    z.write_all(baci_country_codes_csv().as_bytes()).unwrap();
+    z.finish().unwrap();
+    let mut bytes = std::fs::read(&zip_path).unwrap();
+    let at = bytes.windows(5).position(|w| w == b"100.5").unwrap();
+    bytes[at] = b'9'; // the CRC-32 no longer matches
+    std::fs::write(&zip_path, &bytes).unwrap();
+    let skip = BaciOptions {
+        on_error: OnError::Skip,
+        ..opts()
+    };
+    let err = ingest_baci(&d.join("data"), &[zip_path], &skip).unwrap_err().to_string();
+    assert!(err.contains("it is corrupt or truncated"), "{err}");
+    assert!(!d.join("data/store").exists());
+}

@@ -2,6 +2,8 @@
 
 use std::time::Instant;
 
+use std::io::Write;
+
 use clap::{Args, Subcommand};
 
 use chokepoint_data::fetch::fetch_default;
@@ -10,7 +12,6 @@ use chokepoint_data::sources::default_dataset;
 use chokepoint_data::{Store, Table};
 
 use crate::Context;
-use crate::output::Format;
 
 #[derive(Subcommand, Debug)]
 pub enum DataCommand {
@@ -29,16 +30,24 @@ pub enum DataCommand {
 
 #[derive(Args, Debug)]
 pub struct FetchArgs {
-    /// Download (and for `setup`, ingest) again even if already done.
+    /// `fetch`: download again even if a verified copy is cached. `setup`: ingest again even if the store holds the dataset.
     #[arg(long)]
     force: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct InfoArgs {
-    /// Output format (`json` prints the manifest with the store's path and size).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// Output format: `json` prints the manifest with the store's path and size.
+    #[arg(long, value_enum, default_value_t = InfoFormat::Table)]
+    format: InfoFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum InfoFormat {
+    /// Text for people.
+    Table,
+    /// The manifest as JSON, with `store_path` and `store_bytes`.
+    Json,
 }
 
 pub fn run(ctx: &Context, cmd: DataCommand, _rt: &tokio::runtime::Runtime) -> anyhow::Result<()> {
@@ -90,45 +99,47 @@ fn setup(ctx: &Context, force: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn info(ctx: &Context, format: Format) -> anyhow::Result<()> {
+fn info(ctx: &Context, format: InfoFormat) -> anyhow::Result<()> {
     let store = Store::open(&ctx.data_dir)?;
     let m = store.manifest();
     let size = store.size_bytes()?;
-    if format != Format::Table {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if format == InfoFormat::Json {
         let mut v = serde_json::to_value(m)?;
         v["store_path"] = serde_json::Value::String(store.root().display().to_string());
         v["store_bytes"] = size.into();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(());
     }
-    println!("store     {}", store.root().display());
-    println!("created   {} by chokepoint {} (schema v{})", m.created, m.chokepoint_version, m.schema_version);
-    println!("size      {:.1} MB", size as f64 / 1e6);
+    writeln!(out, "store     {}", store.root().display())?;
+    writeln!(out, "created   {} by chokepoint {} (schema v{})", m.created, m.chokepoint_version, m.schema_version)?;
+    writeln!(out, "size      {:.1} MB", size as f64 / 1e6)?;
     if let Some((a, b)) = m.trade_year_range() {
-        println!(
+        writeln!(out, 
             "trade     {a}–{b}, {} years, HS revision {}",
             m.trade_years.len(),
             m.hs_revision().unwrap_or("mixed")
-        );
+        )?;
     }
-    println!("\ntables");
+    writeln!(out, "\ntables")?;
     for t in Table::ALL {
         if let Some(i) = m.tables.get(t.name()) {
-            println!("  {:<11} {:>12} rows  {:>4} files  {:>10.1} MB", t.name(), i.rows, i.files, i.bytes as f64 / 1e6);
+            writeln!(out, "  {:<11} {:>12} rows  {:>4} files  {:>10.1} MB", t.name(), i.rows, i.files, i.bytes as f64 / 1e6)?;
         }
     }
-    println!("\nsources");
+    writeln!(out, "\nsources")?;
     for s in &m.sources {
-        println!("  {} — {} {}", s.id, s.name, s.release);
-        println!("      file     {}", s.file);
-        println!("      sha256   {}  ({} bytes)", s.sha256, s.bytes);
-        println!("      licence  {}", s.licence);
-        println!("      cite     {}", s.citation);
+        writeln!(out, "  {} — {} {}", s.id, s.name, s.release)?;
+        writeln!(out, "      file     {}", s.file)?;
+        writeln!(out, "      sha256   {}  ({} bytes)", s.sha256, s.bytes)?;
+        writeln!(out, "      licence  {}", s.licence)?;
+        writeln!(out, "      cite     {}", s.citation)?;
     }
     if !m.notes.is_empty() {
-        println!("\nnotes");
+        writeln!(out, "\nnotes")?;
         for n in &m.notes {
-            println!("  - {n}");
+            writeln!(out, "  - {n}")?;
         }
     }
     Ok(())

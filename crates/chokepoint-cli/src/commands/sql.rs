@@ -3,6 +3,7 @@
 
 use anyhow::Context as _;
 use clap::Args;
+use datafusion::execution::context::SQLOptions;
 
 use chokepoint_data::{Store, session};
 
@@ -22,13 +23,21 @@ pub struct SqlArgs {
 pub async fn run(ctx: &Context, args: SqlArgs) -> anyhow::Result<()> {
     let store = Store::open(&ctx.data_dir)?;
     let sc = session(&store).await?;
-    let batches = sc
-        .sql(&args.query)
+    // Read-only: no CREATE, INSERT, COPY or SET — the store changes only through `ingest`.
+    let read_only = SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false);
+    let df = sc
+        .sql_with_options(&args.query, read_only)
         .await
-        .context("the query cannot be planned")?
-        .collect()
-        .await
-        .context("the query failed")?;
+        .context("the query cannot be run (chokepoint sql is read-only: SELECT, SHOW, DESCRIBE, EXPLAIN)")?;
+    let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+    let mut batches = df.collect().await.context("the query failed")?;
+    if batches.is_empty() {
+        // An empty result still has its columns (CSV header, table header).
+        batches.push(arrow::array::RecordBatch::new_empty(schema));
+    }
     let stdout = std::io::stdout();
     write_batches(&mut stdout.lock(), &batches, args.format)
 }

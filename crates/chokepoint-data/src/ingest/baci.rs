@@ -209,6 +209,16 @@ fn revision_and_release(name: &str) -> (Option<String>, Option<String>) {
     (rev, rel)
 }
 
+/// `BACI_HS92_Y2022_V202401b.csv` → 2022.
+fn year_in_name(name: &str) -> Option<i64> {
+    name.trim_end_matches(".csv")
+        .split('_')
+        .find_map(|p| p.strip_prefix('Y').filter(|y| y.len() == 4).and_then(|y| y.parse().ok()))
+}
+
+/// The HS revisions CEPII publishes BACI in.
+const HS_REVISIONS: [&str; 7] = ["HS92", "HS96", "HS02", "HS07", "HS12", "HS17", "HS22"];
+
 fn csv_reader(r: Box<dyn Read + '_>) -> csv::Reader<Box<dyn Read + '_>> {
     csv::ReaderBuilder::new()
         .has_headers(false)
@@ -311,6 +321,8 @@ fn read_product_codes_from(
 /// Reads and validates the rows of one trade CSV.
 struct TradeParser<'a> {
     label: String,
+    /// The year the file name announces (`…_Y2022_…`); rows of another year are errors.
+    file_year: Option<i64>,
     lookup: &'a [u16],
     on_error: OnError,
     skipped: u64,
@@ -345,13 +357,19 @@ impl TradeParser<'_> {
         let field = |i: usize| trim_bytes(&rec[i]);
         let year = parse_int(field(0))
             .filter(|y| (1900..=2100).contains(y))
-            .ok_or_else(|| self.bad(line, 0, field(0), "a year between 1900 and 2100"))? as i32;
-        let country = |i: usize| -> Result<u16> {
+            .ok_or_else(|| self.bad(line, 0, field(0), "a year between 1900 and 2100"))?;
+        if let Some(y) = self.file_year
+            && y != year
+        {
+            return Err(self.bad(line, 0, field(0), &format!("{y}, the year in the file's name")));
+        }
+        let year = year as i32;
+        let country = |i: usize| -> Result<(u16, u16)> {
             let code = parse_int(field(i)).ok_or_else(|| self.bad(line, i, field(i), "an integer BACI country code"))?;
             usize::try_from(code)
                 .ok()
-                .and_then(|c| self.lookup.get(c).copied())
-                .filter(|&x| x != UNKNOWN)
+                .and_then(|c| self.lookup.get(c).copied().map(|x| (x, c as u16)))
+                .filter(|&(x, _)| x != UNKNOWN)
                 .ok_or_else(|| DataError::UnknownCountry {
                     location: self.loc(line, i),
                     field: FIELDS[i].to_owned(),
@@ -359,8 +377,11 @@ impl TradeParser<'_> {
                     table: "the release's country_codes file or the store's countries table".to_owned(),
                 })
         };
-        let exporter = country(1)?;
-        let importer = country(2)?;
+        let (exporter, exporter_code) = country(1)?;
+        let (importer, importer_code) = country(2)?;
+        if exporter == importer {
+            return Err(self.bad(line, 2, field(2), "an importer other than the exporter (BACI has no flows within a country)"));
+        }
         let k = field(3);
         if !is_hs6(k) {
             let expected = if !k.is_empty() && k.len() < 6 && k.iter().all(u8::is_ascii_digit) {
@@ -390,6 +411,8 @@ impl TradeParser<'_> {
                 importer,
                 hs6,
                 exporter,
+                importer_code,
+                exporter_code,
                 value_usd,
                 quantity_t,
             },
@@ -432,7 +455,13 @@ struct ParsedTrade {
     examples: Vec<String>,
 }
 
-fn read_trade_csv(mut rdr: csv::Reader<Box<dyn Read + '_>>, label: &str, lookup: &[u16], on_error: OnError) -> Result<ParsedTrade> {
+fn read_trade_csv(
+    mut rdr: csv::Reader<Box<dyn Read + '_>>,
+    label: &str,
+    file_year: Option<i64>,
+    lookup: &[u16],
+    on_error: OnError,
+) -> Result<ParsedTrade> {
     let mut rec = csv::ByteRecord::new();
     let header_ok = rdr.read_byte_record(&mut rec).map_err(|e| csv_err(label, e))?;
     let header: Vec<String> = rec
@@ -448,6 +477,7 @@ fn read_trade_csv(mut rdr: csv::Reader<Box<dyn Read + '_>>, label: &str, lookup:
     }
     let mut parser = TradeParser {
         label: label.to_owned(),
+        file_year,
         lookup,
         on_error,
         skipped: 0,
@@ -461,8 +491,15 @@ fn read_trade_csv(mut rdr: csv::Reader<Box<dyn Read + '_>>, label: &str, lookup:
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                // A read error (a zip member failing its CRC, a truncated file) is never a bad row to skip.
+                return Err(DataError::Invalid(format!(
+                    "{label}: cannot read the file after line {} ({e}); it is corrupt or truncated",
+                    rec.position().map(|p| p.line()).unwrap_or(0)
+                )));
+            }
             Err(e) => {
-                // A malformed record (e.g. bad quoting or bytes) is a bad row like any other.
+                // A malformed record (e.g. bytes that are not UTF-8) is a bad row like any other.
                 parser.reject(csv_err(label, e))?;
                 continue;
             }
@@ -541,6 +578,12 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
             )));
         }
     };
+    if !HS_REVISIONS.contains(&hs_revision.as_str()) {
+        return Err(DataError::Invalid(format!(
+            "HS revision {hs_revision:?} is not one of BACI's: {}",
+            HS_REVISIONS.join(", ")
+        )));
+    }
     let release = opts
         .release
         .clone()
@@ -608,7 +651,8 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
     for f in &trade_files {
         let label = f.label();
         let bar = progress.bytes(f.size, f.base_name());
-        let parsed = f.with_reader(|r| read_trade_csv(csv_reader(Box::new(bar.wrap_read(r))), &label, &lookup, opts.on_error))?;
+        let file_year = year_in_name(&f.base_name());
+        let parsed = f.with_reader(|r| read_trade_csv(csv_reader(Box::new(bar.wrap_read(r))), &label, file_year, &lookup, opts.on_error))?;
         let years = parsed.years;
         rows_read += parsed.rows;
         bar.finish_and_clear();
@@ -621,7 +665,7 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
                     "year {year} appears in both {prev} and {label}; give each year once"
                 )));
             }
-            let w = write_year(&dir, year, 0, countries.iso3s(), rows)?;
+            let w = write_year(&dir, year, 0, countries.iso3s(), rows, &label)?;
             rows_written += w.rows;
             merged += w.merged;
             trade_years.insert(
@@ -645,6 +689,12 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
         new_sources.push(file_source(f, &sums, &source_id, &release, &hs_revision, &[Table::Trade]));
     }
     examples.truncate(SKIP_EXAMPLES);
+    if rows_written == 0 {
+        return Err(DataError::Invalid(format!(
+            "no trade rows in {} ({skipped} skipped); nothing to ingest, the store is unchanged",
+            trade_files.iter().map(|f| f.label()).collect::<Vec<_>>().join(", ")
+        )));
+    }
 
     // Countries and products.
     for f in files.iter().filter(|f| f.kind != Kind::Trade) {
@@ -706,6 +756,12 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
     }
     sources.retain(|s: &SourceInfo| !new_sources.iter().any(|n| n.id == s.id));
     sources.extend(new_sources);
+    if skipped > 0 {
+        notes.push(format!(
+            "trade ({source_id}): {skipped} bad rows left out (--on-error skip); the first: {}",
+            examples.first().map_or("", String::as_str)
+        ));
+    }
     if merged > 0 {
         notes.push(format!(
             "trade ({source_id}): {merged} rows summed into rows of the same year, exporter, importer and HS6 because two BACI country codes share one ISO3"
@@ -763,6 +819,12 @@ mod tests {
         assert_eq!(classify("product_codes_HS17_V202401b.csv"), Some(Kind::Products));
         assert_eq!(classify("BACI_HS17_Y2020_V202401b.csv"), Some(Kind::Trade));
         assert_eq!(classify("Readme.txt"), None);
+    }
+
+    #[test]
+    fn year_from_the_file_name() {
+        assert_eq!(year_in_name("BACI_HS92_Y2022_V202401b.csv"), Some(2022));
+        assert_eq!(year_in_name("flows.csv"), None);
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub fn ingest_geopolrisk(data_dir: &Path, input: &Path, opts: &GeopolriskOptions
     let bundle_id = format!("{}-{}", default_dataset::PACKAGE, located.version);
     let baci_id = format!("{bundle_id}/baci.db");
     for (year, rows) in trade {
-        let w = write_year(&dir, year, 0, &iso3s, rows)?;
+        let w = write_year(&dir, year, 0, &iso3s, rows, "baci.db")?;
         merged += w.merged;
         trade_years.insert(
             year,
@@ -382,6 +382,7 @@ fn read_trade(db: &Db, countries: &CountryTable, progress: &Progress) -> Result<
         };
         let exporter = country(2, "i")?;
         let importer = country(3, "j")?;
+        let (exporter_code, importer_code) = (int_of(2, "i", "")? as u16, int_of(3, "j", "")? as u16);
         let hs6 = match cell(4) {
             ValueRef::Integer(k) => u32::try_from(k)
                 .ok()
@@ -410,6 +411,8 @@ fn read_trade(db: &Db, countries: &CountryTable, progress: &Progress) -> Result<
             importer,
             hs6,
             exporter,
+            importer_code,
+            exporter_code,
             value_usd,
             quantity_t,
         });
