@@ -66,6 +66,25 @@ pub fn thousands_usd_to_usd(text: &str) -> Option<f64> {
     text.parse().ok()
 }
 
+/// What a BACI value field must hold, for error messages.
+pub const VALUE_EXPECTED: &str = "a non-negative number (thousands of USD)";
+/// What a BACI quantity field must hold, for error messages.
+pub const QUANTITY_EXPECTED: &str = "a non-negative number (metric tonnes), or empty/NA";
+
+/// A BACI value `v` (thousands of USD) as USD; `None` when it is not a non-negative number.
+pub fn baci_value_usd(text: &str) -> Option<f64> {
+    thousands_usd_to_usd(text).filter(|v| *v >= 0.0)
+}
+
+/// A BACI quantity `q` in tonnes: `Some(NaN)` when missing (empty, `NA`), `None` when it is
+/// not a non-negative number. NaN marks the missing quantity in [`crate::trade::TradeRow`].
+pub fn baci_quantity_t(text: &str) -> Option<f64> {
+    if is_missing(text) {
+        return Some(f64::NAN);
+    }
+    finite_f64(text).filter(|q| *q >= 0.0)
+}
+
 /// Parse a decimal number (a quantity in tonnes, a governance estimate). `None` when the
 /// text is not a finite number.
 pub fn finite_f64(text: &str) -> Option<f64> {

@@ -24,7 +24,7 @@ use crate::countries::{Country, CountryTable};
 use crate::error::{DataError, IoContext, Result};
 use crate::manifest::{SourceInfo, TradeYear};
 use crate::parquet_io::{read_parquet, write_parquet};
-use crate::parse::{finite_f64, is_missing, thousands_usd_to_usd};
+use crate::parse::{QUANTITY_EXPECTED, VALUE_EXPECTED, baci_quantity_t, baci_value_usd};
 use crate::schema::Table;
 use crate::sources;
 use crate::store::{StagedStore, Store, table_path};
@@ -392,19 +392,14 @@ impl TradeParser<'_> {
             return Err(self.bad(line, 3, k, expected));
         }
         let hs6 = k.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
-        let v = std::str::from_utf8(field(4)).ok();
-        let value_usd = v
-            .and_then(thousands_usd_to_usd)
-            .filter(|x| *x >= 0.0)
-            .ok_or_else(|| self.bad(line, 4, field(4), "a non-negative number (thousands of USD)"))?;
-        let q = field(5);
-        let quantity_t = match std::str::from_utf8(q) {
-            Ok(t) if is_missing(t) => f64::NAN,
-            Ok(t) => finite_f64(t)
-                .filter(|x| *x >= 0.0)
-                .ok_or_else(|| self.bad(line, 5, q, "a non-negative number (metric tonnes), or empty/NA"))?,
-            Err(_) => return Err(self.bad(line, 5, q, "a number")),
-        };
+        let value_usd = std::str::from_utf8(field(4))
+            .ok()
+            .and_then(baci_value_usd)
+            .ok_or_else(|| self.bad(line, 4, field(4), VALUE_EXPECTED))?;
+        let quantity_t = std::str::from_utf8(field(5))
+            .ok()
+            .and_then(baci_quantity_t)
+            .ok_or_else(|| self.bad(line, 5, field(5), QUANTITY_EXPECTED))?;
         Ok((
             year,
             TradeRow {

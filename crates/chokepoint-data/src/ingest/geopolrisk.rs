@@ -26,7 +26,7 @@ use crate::countries::{Country, CountryTable};
 use crate::error::{DataError, IoContext, Result};
 use crate::manifest::{SourceInfo, TradeYear};
 use crate::parquet_io::write_parquet;
-use crate::parse::{finite_f64, is_missing, thousands_usd_to_usd};
+use crate::parse::{QUANTITY_EXPECTED, VALUE_EXPECTED, baci_quantity_t, baci_value_usd, finite_f64, is_missing};
 use crate::schema::{Table, list_of_utf8};
 use crate::sources::{self, default_dataset};
 use crate::store::{StagedStore, table_path};
@@ -396,17 +396,18 @@ fn read_trade(db: &Db, countries: &CountryTable, progress: &Progress) -> Result<
                     .number()
             }
         };
+        if exporter == importer {
+            return Err(DataError::bad_value(
+                loc(),
+                "j",
+                int_of(3, "j", "")?.to_string(),
+                "an importer other than the exporter (BACI has no flows within a country)",
+            ));
+        }
         let v_text = cell_text(cell(5)).unwrap_or_default();
-        let value_usd = thousands_usd_to_usd(&v_text)
-            .filter(|v| *v >= 0.0)
-            .ok_or_else(|| DataError::bad_value(loc(), "v", &v_text, "a non-negative number (thousands of USD)"))?;
-        let quantity_t = match cell_text(cell(6)) {
-            None => f64::NAN,
-            Some(t) if is_missing(&t) => f64::NAN,
-            Some(t) => finite_f64(&t)
-                .filter(|q| *q >= 0.0)
-                .ok_or_else(|| DataError::bad_value(loc(), "q", &t, "a non-negative number (metric tonnes), or empty/NA"))?,
-        };
+        let value_usd = baci_value_usd(&v_text).ok_or_else(|| DataError::bad_value(loc(), "v", &v_text, VALUE_EXPECTED))?;
+        let q_text = cell_text(cell(6)).unwrap_or_default();
+        let quantity_t = baci_quantity_t(&q_text).ok_or_else(|| DataError::bad_value(loc(), "q", &q_text, QUANTITY_EXPECTED))?;
         years.entry(year as i32).or_default().push(TradeRow {
             importer,
             hs6,
