@@ -1,8 +1,6 @@
 //! The one query path: a DataFusion `SessionContext` over the store. Every later command
 //! (dependency figures, risk methods, scenarios, the SQL shell) plans its queries here.
 
-use std::sync::Arc;
-
 use arrow::datatypes::DataType;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 
@@ -61,6 +59,3 @@ pub async fn session(store: &Store) -> Result<SessionContext> {
 pub async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<arrow::array::RecordBatch>> {
     Ok(ctx.sql(sql).await?.collect().await?)
 }
-
-/// Shared handle type for callers that keep a session around (the HTTP server).
-pub type SharedSession = Arc<SessionContext>;
