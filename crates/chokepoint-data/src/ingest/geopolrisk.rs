@@ -368,11 +368,12 @@ fn read_trade(db: &Db, countries: &CountryTable, progress: &Progress) -> Result<
         if !(1900..=2100).contains(&year) {
             return Err(DataError::bad_value(loc(), "t", year.to_string(), "a year between 1900 and 2100"));
         }
-        let country = |i: usize, field: &str| -> Result<u16> {
+        // (ISO3 index, the source's own code)
+        let country = |i: usize, field: &str| -> Result<(u16, u16)> {
             let code = int_of(i, field, "an integer BACI country code")?;
-            i32::try_from(code)
+            u16::try_from(code)
                 .ok()
-                .and_then(|c| countries.iso3_index(c))
+                .and_then(|c| countries.iso3_index(i32::from(c)).map(|x| (x, c)))
                 .ok_or_else(|| DataError::UnknownCountry {
                     location: loc(),
                     field: field.to_owned(),
@@ -380,9 +381,8 @@ fn read_trade(db: &Db, countries: &CountryTable, progress: &Progress) -> Result<
                     table: "baci.db country_codes".to_owned(),
                 })
         };
-        let exporter = country(2, "i")?;
-        let importer = country(3, "j")?;
-        let (exporter_code, importer_code) = (int_of(2, "i", "")? as u16, int_of(3, "j", "")? as u16);
+        let (exporter, exporter_code) = country(2, "i")?;
+        let (importer, importer_code) = country(3, "j")?;
         let hs6 = match cell(4) {
             ValueRef::Integer(k) => u32::try_from(k)
                 .ok()
@@ -400,7 +400,7 @@ fn read_trade(db: &Db, countries: &CountryTable, progress: &Progress) -> Result<
             return Err(DataError::bad_value(
                 loc(),
                 "j",
-                int_of(3, "j", "")?.to_string(),
+                importer_code.to_string(),
                 "an importer other than the exporter (BACI has no flows within a country)",
             ));
         }
