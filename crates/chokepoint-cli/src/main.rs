@@ -10,8 +10,23 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Exit code for a failure (bad input, missing data, a failed query). Usage errors exit 2 (clap).
+/// Exit code for a failure (bad input, missing data, a failed query, an empty result).
 const EXIT_FAILURE: u8 = 1;
+/// Exit code for a usage error: clap's, and arguments the data contradicts (unknown
+/// country, year outside the data).
+const EXIT_USAGE: u8 = 2;
+
+/// An argument that is well formed but wrong for the data: the user must change the command.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -19,7 +34,7 @@ const EXIT_FAILURE: u8 = 1;
     version,
     about = "Measure, score and stress-test dependencies on critical raw materials from open trade (CEPII BACI), production (World Mining Data) and governance (WGI) data.",
     long_about = None,
-    after_help = "Start here:\n  chokepoint data setup                  fetch and ingest the default dataset (once)\n  chokepoint data info                   what the store holds\n  chokepoint sql \"SELECT count(*) FROM trade\"\n\nData directory: --data-dir, else $CHOKEPOINT_DATA_DIR, else the platform's user data directory."
+    after_help = "Start here:\n  chokepoint data setup                  fetch and ingest the default dataset (once)\n  chokepoint data info                   what the store holds\n  chokepoint report                      Japan, Germany and JPN+DEU: briefing and table\n  chokepoint dependency --importer EU27 --hs 280530 --years 2013..2022\n  chokepoint sql \"SELECT count(*) FROM trade\"\n\nData directory: --data-dir, else $CHOKEPOINT_DATA_DIR, else the platform's user data directory."
 )]
 pub struct Cli {
     /// Where the store and the download cache live.
@@ -43,6 +58,10 @@ enum Command {
     /// Read a source into the store (written aside, swapped in when complete).
     #[command(subcommand)]
     Ingest(commands::ingest::IngestCommand),
+    /// Dependency table: per importer × material (or HS6) × year, supplier shares, HHI, watched suppliers, WGI risk, production concentration, changes, flags.
+    Dependency(commands::dependency::DependencyArgs),
+    /// Briefing for Japan, Germany and their coalition (or any importers), then the dependency table.
+    Report(commands::dependency::ReportArgs),
     /// Run SQL over the store (DataFusion).
     Sql(commands::sql::SqlArgs),
 }
@@ -95,7 +114,11 @@ fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", error_text(&e));
-            ExitCode::from(EXIT_FAILURE)
+            if e.chain().any(|c| c.is::<UsageError>()) {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::from(EXIT_FAILURE)
+            }
         }
     }
 }
@@ -138,5 +161,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Data(c) => commands::data::run(&ctx, c, &runtime),
         Command::Ingest(c) => commands::ingest::run(&ctx, c),
         Command::Sql(a) => runtime.block_on(commands::sql::run(&ctx, a)),
+        Command::Dependency(a) => runtime.block_on(commands::dependency::run_dependency(&ctx, a)),
+        Command::Report(a) => runtime.block_on(commands::dependency::run_report(&ctx, a)),
     }
 }

@@ -3,3 +3,4 @@
 //! the batch queries over the store must agree with these functions.
 
 pub mod concentration;
+pub mod dependency;

@@ -104,7 +104,15 @@ pub struct CountryGroups {
     groups: BTreeMap<String, Group>,
 }
 
+/// `params/country_groups.toml` as shipped with this build.
+pub const BUILTIN_GROUPS_TOML: &str = include_str!("../../../params/country_groups.toml");
+
 impl CountryGroups {
+    /// The groups shipped with this build (`params/country_groups.toml`).
+    pub fn builtin() -> CountryGroups {
+        CountryGroups::from_toml(BUILTIN_GROUPS_TOML, "params/country_groups.toml").expect("the shipped group file parses")
+    }
+
     /// Parse a group file; `file` names it in errors.
     ///
     /// Errors: TOML syntax or shape (with line and column), a member code that is not ISO3.
@@ -219,8 +227,7 @@ mod tests {
     use super::*;
 
     fn groups() -> CountryGroups {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../params/country_groups.toml")).unwrap();
-        CountryGroups::from_toml(&text, "params/country_groups.toml").unwrap()
+        CountryGroups::builtin()
     }
 
     #[test]

@@ -1,0 +1,264 @@
+//! `chokepoint dependency` (the table) and `chokepoint report` (briefing + table): thin
+//! shells over `chokepoint_metrics::dependency` and `chokepoint_report`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+
+use chokepoint_data::{Store, session};
+use chokepoint_metrics::dependency::{
+    Basis, DependencyRequest, DependencyResult, ItemSelection, Thresholds, briefing::briefing, dependency,
+};
+use chokepoint_model::hubs::HubList;
+use chokepoint_model::importer::CountryGroups;
+use chokepoint_report::{Format, write_atomically};
+
+use crate::{Context, UsageError};
+
+/// Output formats of `dependency` and `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutFormat {
+    /// Ranked text table (colour on a terminal).
+    Table,
+    /// JSON: `dependency` an array of row objects; `report` an object {briefing, rows, totals, notices, provenance}.
+    Json,
+    /// CSV with a header; list columns joined with `;`.
+    Csv,
+    /// Markdown.
+    Md,
+    /// Parquet (needs --out or a redirected stdout); provenance in the file metadata.
+    Parquet,
+}
+
+impl From<OutFormat> for Format {
+    fn from(f: OutFormat) -> Format {
+        match f {
+            OutFormat::Table => Format::Table,
+            OutFormat::Json => Format::Json,
+            OutFormat::Csv => Format::Csv,
+            OutFormat::Md => Format::Md,
+            OutFormat::Parquet => Format::Parquet,
+        }
+    }
+}
+
+/// Share basis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BasisArg {
+    /// Import value, USD.
+    Value,
+    /// Import quantity, tonnes (flows without a quantity left out).
+    Quantity,
+}
+
+/// Years given with `--years`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Years(pub Vec<i32>);
+
+fn parse_years_arg(s: &str) -> Result<Years, String> {
+    parse_years(s).map(Years)
+}
+
+/// Years: `2022`, `2013..2022` (inclusive), `2012,2017,2022`.
+fn parse_years(s: &str) -> Result<Vec<i32>, String> {
+    let year = |t: &str| -> Result<i32, String> {
+        let y: i32 = t.trim().parse().map_err(|_| format!("{t:?} is not a year (write 2022, 2013..2022 or 2012,2017,2022)"))?;
+        if !(1900..=2100).contains(&y) {
+            return Err(format!("{y} is not a plausible year"));
+        }
+        Ok(y)
+    };
+    if let Some((a, b)) = s.split_once("..") {
+        let (a, b) = (year(a)?, year(b.trim_start_matches('='))?);
+        if a > b {
+            return Err(format!("{s:?}: the first year must not be after the last"));
+        }
+        return Ok((a..=b).collect());
+    }
+    s.split(',').map(year).collect()
+}
+
+/// What both commands select and how they compute.
+#[derive(Args, Debug)]
+pub struct SelectionArgs {
+    /// Importing units, comma-separated: ISO3 codes (TWN for BACI's S19), coalitions joined with `+` (one unit: trade between members dropped), groups (EU27, G7; members of each year).
+    #[arg(long, short, value_delimiter = ',', default_value = "JPN,DEU,JPN+DEU", value_name = "UNITS")]
+    importer: Vec<String>,
+    /// Year(s): 2022, 2013..2022 or 2012,2017,2022. Default: the latest year in the store.
+    #[arg(long, alias = "year", value_parser = parse_years_arg, value_name = "YEARS")]
+    years: Option<Years>,
+    /// Single HS6 products instead of materials, comma-separated (e.g. 280530,284690).
+    #[arg(long, value_delimiter = ',', value_name = "HS6", conflicts_with = "material")]
+    hs: Vec<String>,
+    /// Only these materials (name or symbol, case-insensitive; a unique part of a name is enough). Repeat for several.
+    #[arg(long, short, value_name = "NAME")]
+    material: Vec<String>,
+    /// Shares by import value (USD) or quantity (tonnes).
+    #[arg(long, value_enum, default_value_t = BasisArg::Value)]
+    basis: BasisArg,
+    /// Suppliers whose share is shown on every row, comma-separated ISO3.
+    #[arg(long, value_delimiter = ',', default_value = "CHN", value_name = "ISO3")]
+    watch: Vec<String>,
+    /// Flag a top-supplier share above this (0–1; EU CRMA Art. 5 benchmark 0.65).
+    #[arg(long, default_value_t = 0.65, value_name = "SHARE", value_parser = parse_share)]
+    top_share_threshold: f64,
+    /// Flag a supplier HHI above this (0–1; Commission strategic-dependency screen 0.4).
+    #[arg(long, default_value_t = 0.4, value_name = "HHI", value_parser = parse_share)]
+    hhi_threshold: f64,
+    /// Country-group file (default: the params/country_groups.toml shipped with chokepoint).
+    #[arg(long, value_name = "FILE")]
+    groups: Option<PathBuf>,
+    /// Hub-exporter file (default: the params/hub_exporters.toml shipped with chokepoint).
+    #[arg(long, value_name = "FILE")]
+    hubs: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = OutFormat::Table)]
+    format: OutFormat,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(format!("{v} is outside 0–1 (write shares as fractions: 0.65, not 65)"));
+    }
+    Ok(v)
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Shares are 0–1 on the chosen basis; values in USD, quantities in tonnes. Rows are ranked per importer and year, most concentrated (HHI) first.\n\nExamples:\n  chokepoint dependency --importer JPN,DEU,JPN+DEU --year 2022\n  chokepoint dependency --importer EU27 --hs 280530,284690 --years 2013..2022 --format csv\n  chokepoint dependency -m cobalt -m lithium --basis quantity --watch CHN,COD --rivals\n  chokepoint dependency --years 1995..2024 --format parquet --out deps.parquet")]
+pub struct DependencyArgs {
+    #[command(flatten)]
+    sel: SelectionArgs,
+    /// For flagged rows, list the top supplier's largest customers (who competes for the same supply).
+    #[arg(long)]
+    rivals: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "The briefing, per importer and its latest year: materials whose top supplier is above the benchmark, the watched suppliers' weight, the largest ten-year changes; then the full table with second tier and rivals.\n\nExamples:\n  chokepoint report\n  chokepoint report --importer JPN,DEU,JPN+DEU,EU27 --year 2022 --format md --out report.md")]
+pub struct ReportArgs {
+    #[command(flatten)]
+    sel: SelectionArgs,
+    /// Leave out the rivals (top suppliers' other customers).
+    #[arg(long)]
+    no_rivals: bool,
+}
+
+fn request(sel: &SelectionArgs, rivals: bool) -> anyhow::Result<DependencyRequest> {
+    let groups = match &sel.groups {
+        Some(p) => CountryGroups::load(p)?,
+        None => CountryGroups::builtin(),
+    };
+    let hubs = match &sel.hubs {
+        Some(p) => HubList::load(p)?,
+        None => HubList::builtin(),
+    };
+    let mut importers = Vec::new();
+    for i in &sel.importer {
+        importers.push(groups.parse_importer(i).map_err(|e| UsageError(e.to_string()))?);
+    }
+    let items = if !sel.hs.is_empty() {
+        ItemSelection::Hs6(sel.hs.clone())
+    } else if !sel.material.is_empty() {
+        ItemSelection::Materials(sel.material.clone())
+    } else {
+        ItemSelection::AllMaterials
+    };
+    Ok(DependencyRequest {
+        importers,
+        groups,
+        items,
+        years: sel.years.clone().map(|y| y.0).unwrap_or_default(),
+        basis: match sel.basis {
+            BasisArg::Value => Basis::Value,
+            BasisArg::Quantity => Basis::Quantity,
+        },
+        watch: sel.watch.iter().filter(|w| !w.trim().is_empty()).map(|w| w.trim().to_owned()).collect(),
+        thresholds: Thresholds { top_share: sel.top_share_threshold, hhi: sel.hhi_threshold },
+        hubs,
+        rivals,
+    })
+}
+
+async fn compute(ctx: &Context, req: &DependencyRequest) -> anyhow::Result<DependencyResult> {
+    let store = Store::open(&ctx.data_dir)?;
+    let sc = session(&store).await?;
+    let started = Instant::now();
+    let result = dependency(&sc, store.manifest(), req).await.map_err(|e| match e {
+        chokepoint_metrics::dependency::DependencyError::Usage(m) => anyhow::Error::new(UsageError(m)),
+        other => anyhow::Error::new(other),
+    })?;
+    tracing::info!("{} rows in {:.2} s", result.rows.len(), started.elapsed().as_secs_f64());
+    Ok(result)
+}
+
+/// Where the output goes: `--out FILE` (atomic), else stdout. Parquet never goes to a terminal.
+fn emit(sel: &SelectionArgs, ctx: &Context, write: impl FnOnce(&mut dyn Write, bool) -> Result<(), chokepoint_report::ReportError>) -> anyhow::Result<()> {
+    match &sel.out {
+        Some(path) => {
+            write_atomically(path, |w| write(w, false))?;
+            ctx.info(format!("wrote {}", path.display()));
+            Ok(())
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let tty = stdout.is_terminal();
+            if tty && sel.format == OutFormat::Parquet {
+                return Err(UsageError("Parquet is binary: give --out FILE or redirect stdout".into()).into());
+            }
+            let color = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let mut lock = stdout.lock();
+            write(&mut lock, color).context("writing the output")?;
+            lock.flush()?;
+            Ok(())
+        }
+    }
+}
+
+fn print_notices(ctx: &Context, result: &DependencyResult, format: OutFormat) {
+    // The text formats print notices under the table; the others on stderr.
+    if matches!(format, OutFormat::Json | OutFormat::Csv | OutFormat::Parquet) {
+        for n in &result.notices {
+            ctx.info(format!("note: {n}"));
+        }
+    }
+}
+
+pub async fn run_dependency(ctx: &Context, args: DependencyArgs) -> anyhow::Result<()> {
+    let req = request(&args.sel, args.rivals)?;
+    let result = compute(ctx, &req).await?;
+    print_notices(ctx, &result, args.sel.format);
+    let format = args.sel.format.into();
+    emit(&args.sel, ctx, |w, color| chokepoint_report::write_dependency(w, &result, format, color))
+}
+
+pub async fn run_report(ctx: &Context, args: ReportArgs) -> anyhow::Result<()> {
+    let req = request(&args.sel, !args.no_rivals)?;
+    let result = compute(ctx, &req).await?;
+    print_notices(ctx, &result, args.sel.format);
+    let b = briefing(&result);
+    let format = args.sel.format.into();
+    emit(&args.sel, ctx, |w, color| chokepoint_report::write_report(w, &result, &b, format, color))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_years;
+
+    #[test]
+    fn years() {
+        assert_eq!(parse_years("2022").unwrap(), vec![2022]);
+        assert_eq!(parse_years("2020..2022").unwrap(), vec![2020, 2021, 2022]);
+        assert_eq!(parse_years("2020..=2021").unwrap(), vec![2020, 2021]);
+        assert_eq!(parse_years("2012,2017").unwrap(), vec![2012, 2017]);
+        assert!(parse_years("2022..2020").unwrap_err().contains("must not be after"));
+        assert!(parse_years("last").unwrap_err().contains("not a year"));
+        assert!(parse_years("20222").is_err());
+    }
+}

@@ -1,0 +1,698 @@
+//! Dependency figures (METHODS.md §1): for each importing unit × material (or HS6 product)
+//! × year, who supplies what share, concentration, governance-weighted import risk, world
+//! production concentration, change against 5 and 10 years earlier, and flags against the
+//! EU CRMA 65 % benchmark and the Commission's HHI 0.4 screen.
+//!
+//! [`dependency`] plans the trade aggregation on the store's DataFusion session
+//! ([`query`]) and computes the figures with the pure functions of [`figures`].
+
+pub mod briefing;
+pub mod figures;
+pub mod query;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use datafusion::prelude::SessionContext;
+use serde::Serialize;
+
+use chokepoint_data::Manifest;
+use chokepoint_model::hubs::HubList;
+use chokepoint_model::importer::{CountryGroups, ImporterSpec};
+use chokepoint_model::{Hs6, Iso3};
+
+pub use figures::{Concentration, PartnerShare};
+use query::{PartnerFlow, Side, UnitFlow};
+
+/// Version of the dependency method, recorded with every result.
+pub const METHOD: &str = "chokepoint dependency figures v1 (METHODS.md §1)";
+
+/// Why the figures cannot be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum DependencyError {
+    /// The request does not fit the data (unknown country, year outside the data, unknown
+    /// material or HS6 code): the user must change the command.
+    #[error("{0}")]
+    Usage(String),
+    /// The request is valid but no trade matches it.
+    #[error("{0}")]
+    Empty(String),
+    #[error(transparent)]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+}
+
+/// What the shares are computed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Basis {
+    /// Import value, USD (BACI `v` × 1000).
+    #[default]
+    Value,
+    /// Import quantity, metric tonnes (BACI `q`); flows without a quantity are left out.
+    Quantity,
+}
+
+impl std::fmt::Display for Basis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Basis::Value => "value",
+            Basis::Quantity => "quantity",
+        })
+    }
+}
+
+/// Flag thresholds (strictly above flags).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Thresholds {
+    /// Top-supplier share, 0–1. Default 0.65: Regulation (EU) 2024/1252 (CRMA) Art. 5(1)(c),
+    /// no more than 65 % of the Union's consumption of a strategic raw material from a single
+    /// third country.
+    pub top_share: f64,
+    /// Supplier HHI, 0–1. Default 0.4: the Commission's strategic-dependency screen
+    /// (SWD(2021) 352, concentration of extra-EU imports).
+    pub hhi: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { top_share: 0.65, hhi: 0.4 }
+    }
+}
+
+/// Which units of analysis to compute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemSelection {
+    /// Every material of the `materials` table that has HS6 codes.
+    AllMaterials,
+    /// Materials by name or symbol (case-insensitive; a unique part of a name also matches).
+    Materials(Vec<String>),
+    /// Single HS6 products.
+    Hs6(Vec<String>),
+}
+
+/// A dependency request.
+#[derive(Debug, Clone)]
+pub struct DependencyRequest {
+    /// Importing units, in output order.
+    pub importers: Vec<ImporterSpec>,
+    /// The groups the importers may name.
+    pub groups: CountryGroups,
+    pub items: ItemSelection,
+    /// Years; empty = the latest year in the store.
+    pub years: Vec<i32>,
+    pub basis: Basis,
+    /// Suppliers whose share is reported on every row (ISO3).
+    pub watch: Vec<String>,
+    pub thresholds: Thresholds,
+    pub hubs: HubList,
+    /// Add the top supplier's main customers to flagged rows.
+    pub rivals: bool,
+}
+
+/// One importing unit × material (or HS6 product) × year. Shares are 0–1 on `basis`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DependencyRow {
+    /// The importing unit as written (`JPN`, `JPN+DEU`, `EU27`).
+    pub importer: String,
+    /// Its member countries that year (ISO3); trade between them is not counted.
+    pub members: Vec<String>,
+    pub year: i32,
+    /// Material name (World Mining Data `HS Code Map` sheet name); `None` for an `--hs` row.
+    pub material: Option<String>,
+    /// HS6 codes summed (main then complementary codes of a material; the one code of an
+    /// `--hs` row).
+    pub hs6: Vec<String>,
+    pub basis: Basis,
+    /// Σ import value, USD.
+    pub import_value_usd: f64,
+    /// Σ import quantity over flows that have one, metric tonnes; `None` when none has.
+    pub import_quantity_t: Option<f64>,
+    /// Share of `import_value_usd` in flows without a quantity (0–1); on quantity basis
+    /// these flows are not in the shares.
+    pub value_share_without_quantity: f64,
+    /// Suppliers with an amount > 0 on `basis`.
+    pub supplier_count: usize,
+    /// ISO3 of the largest supplier.
+    pub top_supplier: String,
+    pub top_share: f64,
+    pub top3_share: f64,
+    /// Supplier HHI `Σ s_i²`, 0–1.
+    pub hhi: f64,
+    /// Share of each watched supplier (ISO3 → 0–1; 0 when it supplies nothing).
+    pub watch_shares: BTreeMap<String, f64>,
+    /// `Σ s_i × g_i`, g = normalised WGI Political Stability of `wgi_year` (0 most stable,
+    /// 1 least); suppliers without a score are left out (see `import_risk_unscored_share`).
+    pub import_risk_wgi: Option<f64>,
+    /// Share of supply from suppliers without a WGI score, 0–1.
+    pub import_risk_unscored_share: Option<f64>,
+    /// WGI year used: the same year, else the nearest (ties: earlier).
+    pub wgi_year: Option<i32>,
+    /// HHI of world production shares of the material (World Mining Data, `production_year`).
+    pub production_hhi: Option<f64>,
+    /// Largest producer (ISO3) and its share of world production, 0–1.
+    pub top_producer: Option<String>,
+    pub top_producer_share: Option<f64>,
+    /// Production year used: the same year, else the nearest available (ties: earlier).
+    pub production_year: Option<i32>,
+    /// `top_share(year) − top_share(year − 5)` (the unit's membership of that year).
+    pub top_share_change_5y: Option<f64>,
+    pub hhi_change_5y: Option<f64>,
+    pub top_share_change_10y: Option<f64>,
+    pub hhi_change_10y: Option<f64>,
+    /// `top_share>T`, `hhi>T` (thresholds as used), `hub_top_supplier`.
+    pub flags: Vec<String>,
+    /// When the top supplier is a hub: the hub's own largest suppliers of these codes that
+    /// year (share of the hub's imports), the second tier.
+    pub hub_suppliers: Vec<PartnerShare>,
+    /// For flagged rows with `rivals` on: the top supplier's largest customers of these codes
+    /// that year (share of its exports), i.e. who competes for the same supply.
+    pub rivals: Vec<PartnerShare>,
+}
+
+/// A source of the store, as recorded in its manifest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceRef {
+    pub name: String,
+    pub release: String,
+    pub sha256: String,
+}
+
+/// How the rows were made: method, parameters and sources.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provenance {
+    pub method: String,
+    pub basis: Basis,
+    pub thresholds: Thresholds,
+    pub years: Vec<i32>,
+    pub watch: Vec<String>,
+    /// Members of each composite importer per year shown.
+    pub members: BTreeMap<String, BTreeMap<i32, Vec<String>>>,
+    pub country_groups_version: String,
+    pub hubs: Vec<String>,
+    pub hubs_version: String,
+    pub sources: Vec<SourceRef>,
+    /// Rules in words, for the report footers.
+    pub rules: Vec<String>,
+}
+
+/// One importing unit's imports of all the request's HS6 codes together (each code counted
+/// once, although materials can share codes), for the briefing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnitTotal {
+    pub importer: String,
+    pub year: i32,
+    /// HS6 codes covered.
+    pub hs6_count: usize,
+    /// Σ imports on the basis (USD or tonnes).
+    pub total: f64,
+    /// Share of `total` supplied by each watched supplier, 0–1.
+    pub watch_shares: BTreeMap<String, f64>,
+}
+
+/// Rows, how they were made, and what the user should know (materials left out, units
+/// without imports).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DependencyResult {
+    pub rows: Vec<DependencyRow>,
+    /// Per importer and year shown: all codes together.
+    pub totals: Vec<UnitTotal>,
+    pub provenance: Provenance,
+    pub notices: Vec<String>,
+}
+
+/// Number of partners listed in `hub_suppliers`.
+pub const HUB_TIER_SIZE: usize = 3;
+/// Number of partners listed in `rivals`.
+pub const RIVALS_SIZE: usize = 5;
+
+#[derive(Debug, Clone)]
+struct Item {
+    material: Option<String>,
+    codes: Vec<String>,
+    /// Material whose production figures apply.
+    production_material: Option<String>,
+}
+
+impl Item {
+    fn label(&self) -> String {
+        self.material.clone().unwrap_or_else(|| format!("HS {}", self.codes[0]))
+    }
+}
+
+/// Per-unit, per-year, per-item totals and concentration on the basis.
+#[derive(Debug, Clone)]
+struct Figures {
+    value_usd: f64,
+    quantity_t: Option<f64>,
+    value_without_quantity: f64,
+    conc: Concentration,
+}
+
+/// Compute the dependency rows of `req` over the store behind `ctx` (whose manifest is
+/// `manifest`).
+///
+/// Errors: [`DependencyError::Usage`] for a country, year, material or HS6 code the store
+/// does not know; [`DependencyError::Empty`] when no trade matches; query errors.
+pub async fn dependency(
+    ctx: &SessionContext,
+    manifest: &Manifest,
+    req: &DependencyRequest,
+) -> Result<DependencyResult, DependencyError> {
+    let mut notices = Vec::new();
+    let available: BTreeSet<i32> = manifest.trade_years.keys().copied().collect();
+    let (Some(&first), Some(&last)) = (available.first(), available.last()) else {
+        return Err(DependencyError::Empty("the store holds no trade: run `chokepoint data setup` or `chokepoint ingest`".into()));
+    };
+    let years: BTreeSet<i32> = if req.years.is_empty() { BTreeSet::from([last]) } else { req.years.iter().copied().collect() };
+    let missing: Vec<String> = years.iter().filter(|y| !available.contains(y)).map(ToString::to_string).collect();
+    if !missing.is_empty() {
+        return Err(DependencyError::Usage(format!(
+            "year {} is outside the data: the store has trade for {first}–{last}{}",
+            missing.join(", "),
+            if available.len() as i32 == last - first + 1 { String::new() } else { " (with gaps; `chokepoint data info` lists them)".into() }
+        )));
+    }
+    if req.importers.is_empty() {
+        return Err(DependencyError::Usage("no importer given (e.g. --importer JPN,DEU,JPN+DEU)".into()));
+    }
+
+    let known: BTreeSet<String> = query::text_rows(ctx, "SELECT DISTINCT iso3 FROM countries")
+        .await?
+        .into_iter()
+        .filter_map(|r| r[0].clone())
+        .collect();
+    for spec in &req.importers {
+        check_countries(spec, &known)?;
+    }
+    let mut watch = Vec::new();
+    for w in &req.watch {
+        let code = w.parse::<Iso3>().map_err(|e| DependencyError::Usage(format!("watched supplier {w:?}: {e}")))?.to_string();
+        if !known.contains(&code) {
+            return Err(DependencyError::Usage(format!("watched supplier {code} is not a country of the store (`chokepoint sql \"SELECT iso3, name FROM countries\"` lists them)")));
+        }
+        if !watch.contains(&code) {
+            watch.push(code);
+        }
+    }
+
+    let items = resolve_items(ctx, &req.items, &mut notices).await?;
+    let codes: BTreeSet<String> = items.iter().flat_map(|i| i.codes.iter().cloned()).collect();
+    let needed: BTreeSet<i32> = years
+        .iter()
+        .flat_map(|y| [*y, y - 5, y - 10])
+        .filter(|y| available.contains(y))
+        .collect();
+    let members: Vec<BTreeMap<i32, BTreeSet<String>>> = req
+        .importers
+        .iter()
+        .map(|spec| needed.iter().map(|y| (*y, req.groups.members(spec, *y))).collect())
+        .collect();
+
+    let flows = query::unit_flows(ctx, &members, &needed, &codes).await?;
+    let figures = unit_figures(&flows, &items, req.basis);
+    let wgi = governance(ctx).await?;
+    let production = production(ctx, &mut notices).await?;
+
+    let mut rows = Vec::new();
+    let mut without_imports = Vec::new();
+    for (u, spec) in req.importers.iter().enumerate() {
+        for &year in &years {
+            for (i, item) in items.iter().enumerate() {
+                let Some(f) = figures.get(&(u, year, i)) else {
+                    without_imports.push(format!("{spec} {year} {}", item.label()));
+                    continue;
+                };
+                let c = &f.conc;
+                let wgi_year = figures::nearest_year(wgi.keys().copied(), year);
+                let (risk, unscored) = match wgi_year {
+                    Some(wy) => {
+                        let (r, u) = figures::import_risk(&c.ranked, &wgi[&wy]);
+                        (Some(r), Some(u))
+                    }
+                    None => (None, None),
+                };
+                let prod = item.production_material.as_ref().and_then(|m| production.get(m));
+                let production_year = prod.and_then(|p| figures::nearest_year(p.keys().copied(), year));
+                let prod_conc = production_year.and_then(|py| prod.and_then(|p| figures::concentration(&p[&py])));
+                let change = |back: i32| figures.get(&(u, year - back, i)).map(|old| (c.top_share - old.conc.top_share, c.hhi - old.conc.hhi));
+                let (c5, c10) = (change(5), change(10));
+                let mut flags = Vec::new();
+                if c.top_share > req.thresholds.top_share {
+                    flags.push(format!("top_share>{}", req.thresholds.top_share));
+                }
+                if c.hhi > req.thresholds.hhi {
+                    flags.push(format!("hhi>{}", req.thresholds.hhi));
+                }
+                if req.hubs.contains(c.top()) {
+                    flags.push("hub_top_supplier".to_owned());
+                }
+                rows.push(DependencyRow {
+                    importer: spec.to_string(),
+                    members: members[u][&year].iter().cloned().collect(),
+                    year,
+                    material: item.material.clone(),
+                    hs6: item.codes.clone(),
+                    basis: req.basis,
+                    import_value_usd: f.value_usd,
+                    import_quantity_t: f.quantity_t,
+                    value_share_without_quantity: if f.value_usd > 0.0 { f.value_without_quantity / f.value_usd } else { 0.0 },
+                    supplier_count: c.count,
+                    top_supplier: c.top().to_owned(),
+                    top_share: c.top_share,
+                    top3_share: c.top3_share,
+                    hhi: c.hhi,
+                    watch_shares: watch.iter().map(|w| (w.clone(), c.share_of(w))).collect(),
+                    import_risk_wgi: risk,
+                    import_risk_unscored_share: unscored,
+                    wgi_year,
+                    production_hhi: prod_conc.as_ref().map(|p| p.hhi),
+                    top_producer: prod_conc.as_ref().map(|p| p.top().to_owned()),
+                    top_producer_share: prod_conc.as_ref().map(|p| p.top_share),
+                    production_year: prod_conc.as_ref().and(production_year),
+                    top_share_change_5y: c5.map(|c| c.0),
+                    hhi_change_5y: c5.map(|c| c.1),
+                    top_share_change_10y: c10.map(|c| c.0),
+                    hhi_change_10y: c10.map(|c| c.1),
+                    flags,
+                    hub_suppliers: Vec::new(),
+                    rivals: Vec::new(),
+                });
+            }
+        }
+    }
+    if rows.is_empty() {
+        let who: Vec<String> = req.importers.iter().map(ToString::to_string).collect();
+        let what: Vec<String> = items.iter().map(Item::label).collect();
+        return Err(DependencyError::Empty(format!(
+            "no imports found for {} of {} in {}",
+            who.join(", "),
+            what.join(", "),
+            years.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    if !without_imports.is_empty() {
+        let n = without_imports.len();
+        let shown: Vec<&str> = without_imports.iter().take(8).map(String::as_str).collect();
+        notices.push(format!(
+            "{n} importer × item × year combination{} without imports, left out: {}{}",
+            if n == 1 { "" } else { "s" },
+            shown.join("; "),
+            if n > 8 { "; …" } else { "" }
+        ));
+    }
+
+    let item_index: BTreeMap<String, usize> = items.iter().enumerate().map(|(i, it)| (it.label(), i)).collect();
+    let row_item = |r: &DependencyRow| {
+        item_index[&r.material.clone().unwrap_or_else(|| format!("HS {}", r.hs6[0]))]
+    };
+
+    // Second tier: the hub's own suppliers.
+    let hub_keys: BTreeSet<(i32, String)> = rows.iter().filter(|r| req.hubs.contains(&r.top_supplier)).map(|r| (r.year, r.top_supplier.clone())).collect();
+    if !hub_keys.is_empty() {
+        let flows = query::partner_flows(ctx, Side::Importer, &hub_keys, &codes).await?;
+        let by_key = partner_concentration(&flows, &items, req.basis);
+        for r in rows.iter_mut().filter(|r| req.hubs.contains(&r.top_supplier)) {
+            if let Some(c) = by_key.get(&(r.year, r.top_supplier.clone(), row_item(r))) {
+                r.hub_suppliers = c.ranked.iter().take(HUB_TIER_SIZE).cloned().collect();
+            }
+        }
+    }
+    // Rivals: the top supplier's customers.
+    if req.rivals {
+        let keys: BTreeSet<(i32, String)> = rows.iter().filter(|r| !r.flags.is_empty()).map(|r| (r.year, r.top_supplier.clone())).collect();
+        let flows = query::partner_flows(ctx, Side::Exporter, &keys, &codes).await?;
+        let by_key = partner_concentration(&flows, &items, req.basis);
+        for r in rows.iter_mut().filter(|r| !r.flags.is_empty()) {
+            if let Some(c) = by_key.get(&(r.year, r.top_supplier.clone(), row_item(r))) {
+                r.rivals = c.ranked.iter().take(RIVALS_SIZE).cloned().collect();
+            }
+        }
+    }
+
+    // Ranked: per importer (in the order given) and year, most concentrated first.
+    let order: BTreeMap<String, usize> = req.importers.iter().enumerate().map(|(i, s)| (s.to_string(), i)).collect();
+    rows.sort_by(|a, b| {
+        order[&a.importer]
+            .cmp(&order[&b.importer])
+            .then(a.year.cmp(&b.year))
+            .then(b.hhi.total_cmp(&a.hhi))
+            .then(b.top_share.total_cmp(&a.top_share))
+            .then(a.material.cmp(&b.material))
+            .then(a.hs6.cmp(&b.hs6))
+    });
+
+    let mut totals = Vec::new();
+    for (u, spec) in req.importers.iter().enumerate() {
+        for &year in &years {
+            let mut total = 0.0;
+            let mut watched: BTreeMap<String, f64> = watch.iter().map(|w| (w.clone(), 0.0)).collect();
+            for f in flows.iter().filter(|f| f.unit == u && f.year == year) {
+                let amount = match req.basis {
+                    Basis::Value => f.value_usd,
+                    Basis::Quantity => f.quantity_t.unwrap_or(0.0),
+                };
+                total += amount;
+                if let Some(w) = watched.get_mut(&f.exporter) {
+                    *w += amount;
+                }
+            }
+            if total > 0.0 {
+                totals.push(UnitTotal {
+                    importer: spec.to_string(),
+                    year,
+                    hs6_count: codes.len(),
+                    total,
+                    watch_shares: watched.into_iter().map(|(w, a)| (w, a / total)).collect(),
+                });
+            }
+        }
+    }
+
+    let provenance = Provenance {
+        method: METHOD.to_owned(),
+        basis: req.basis,
+        thresholds: req.thresholds,
+        years: years.iter().copied().collect(),
+        watch,
+        members: req
+            .importers
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_composite())
+            .map(|(u, s)| (s.to_string(), years.iter().map(|y| (*y, members[u][y].iter().cloned().collect())).collect()))
+            .collect(),
+        country_groups_version: req.groups.version.clone(),
+        hubs: req.hubs.codes(),
+        hubs_version: req.hubs.version.clone(),
+        sources: manifest
+            .sources
+            .iter()
+            .map(|s| SourceRef { name: s.name.clone(), release: s.release.clone(), sha256: s.sha256.clone() })
+            .collect(),
+        rules: vec![
+            format!("shares on {} basis ({}); a coalition or group is one importer, trade between its members is dropped; group membership on 1 July of each year", req.basis, match req.basis { Basis::Value => "import value, USD", Basis::Quantity => "import quantity, tonnes; flows without a quantity left out" }),
+            "a material sums its main and complementary HS6 codes (World Mining Data HS Code Map)".to_owned(),
+            "import_risk_wgi = Σ share × normalised WGI-PV (0 most stable, 1 least) of the same year or the nearest; unscored suppliers left out".to_owned(),
+            "production HHI and top producer: World Mining Data, same year or the nearest available".to_owned(),
+            format!("flags: top supplier share > {} (EU CRMA Art. 5 benchmark); HHI > {} (Commission strategic-dependency screen); hub top supplier ({})", req.thresholds.top_share, req.thresholds.hhi, req.hubs.codes().join(", ")),
+        ],
+    };
+    Ok(DependencyResult { rows, totals, provenance, notices })
+}
+
+fn check_countries(spec: &ImporterSpec, known: &BTreeSet<String>) -> Result<(), DependencyError> {
+    match spec {
+        ImporterSpec::Country(c) if !known.contains(c.as_str()) => Err(DependencyError::Usage(format!(
+            "importer {c} is not a country of the store (`chokepoint sql \"SELECT iso3, name FROM countries\"` lists them)"
+        ))),
+        ImporterSpec::Coalition(parts) => parts.iter().try_for_each(|p| check_countries(p, known)),
+        _ => Ok(()),
+    }
+}
+
+/// The items of a selection, with their HS6 codes.
+async fn resolve_items(ctx: &SessionContext, sel: &ItemSelection, notices: &mut Vec<String>) -> Result<Vec<Item>, DependencyError> {
+    let materials = query::text_rows(
+        ctx,
+        "SELECT material, symbol, array_to_string(hs6_main, ';'), array_to_string(hs6_complementary, ';') FROM materials ORDER BY material",
+    )
+    .await?;
+    let split = |s: &Option<String>| -> Vec<String> {
+        s.as_deref().unwrap_or("").split(';').filter(|c| !c.is_empty()).map(str::to_owned).collect()
+    };
+    let all: Vec<(String, String, Vec<String>, Vec<String>)> = materials
+        .iter()
+        .map(|r| (r[0].clone().unwrap_or_default(), r[1].clone().unwrap_or_default(), split(&r[2]), split(&r[3])))
+        .collect();
+    let material_item = |(name, _, main, compl): &(String, String, Vec<String>, Vec<String>)| {
+        let mut codes = main.clone();
+        for c in compl {
+            if !codes.contains(c) {
+                codes.push(c.clone());
+            }
+        }
+        Item { material: Some(name.clone()), codes, production_material: Some(name.clone()) }
+    };
+    let chosen: Vec<&(String, String, Vec<String>, Vec<String>)> = match sel {
+        ItemSelection::AllMaterials => all.iter().collect(),
+        ItemSelection::Materials(names) => {
+            let mut out = Vec::new();
+            for n in names {
+                let lower = n.trim().to_lowercase();
+                let exact: Vec<_> = all.iter().filter(|m| m.0.to_lowercase() == lower || m.1.to_lowercase() == lower).collect();
+                let found = if exact.len() == 1 {
+                    exact
+                } else {
+                    all.iter().filter(|m| m.0.to_lowercase().contains(&lower)).collect()
+                };
+                match found.as_slice() {
+                    [one] => {
+                        if !out.iter().any(|m: &&(String, String, Vec<String>, Vec<String>)| m.0 == one.0) {
+                            out.push(*one);
+                        }
+                    }
+                    [] => {
+                        return Err(DependencyError::Usage(format!(
+                            "no material {n:?}; the materials are: {}",
+                            all.iter().map(|m| m.0.as_str()).collect::<Vec<_>>().join(", ")
+                        )));
+                    }
+                    many => {
+                        return Err(DependencyError::Usage(format!(
+                            "material {n:?} is ambiguous: {}",
+                            many.iter().map(|m| m.0.as_str()).collect::<Vec<_>>().join(", ")
+                        )));
+                    }
+                }
+            }
+            out
+        }
+        ItemSelection::Hs6(codes) => {
+            let products: BTreeSet<String> = query::text_rows(ctx, "SELECT hs6 FROM products").await?.into_iter().filter_map(|r| r[0].clone()).collect();
+            let mut items: Vec<Item> = Vec::new();
+            for c in codes {
+                let code = c.trim().parse::<Hs6>().map_err(|e| DependencyError::Usage(format!("--hs {c:?}: {e}")))?.to_string();
+                if !products.contains(&code) {
+                    return Err(DependencyError::Usage(format!(
+                        "HS6 {code} is not a product code of the store's nomenclature (`chokepoint sql \"SELECT * FROM products\"` lists them)"
+                    )));
+                }
+                if items.iter().any(|i| i.codes[0] == code) {
+                    continue;
+                }
+                // Production figures apply when exactly one material has this as its main code.
+                let owners: Vec<&String> = all.iter().filter(|m| m.2.contains(&code)).map(|m| &m.0).collect();
+                items.push(Item {
+                    material: None,
+                    codes: vec![code],
+                    production_material: (owners.len() == 1).then(|| owners[0].clone()),
+                });
+            }
+            return Ok(items);
+        }
+    };
+    let (with, without): (Vec<_>, Vec<_>) = chosen.into_iter().partition(|m| !m.2.is_empty() || !m.3.is_empty());
+    if !without.is_empty() {
+        notices.push(format!(
+            "no HS6 code in World Mining Data's HS Code Map, not covered: {}",
+            without.iter().map(|m| m.0.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if with.is_empty() {
+        return Err(DependencyError::Usage(format!(
+            "{} {} no HS6 code in the materials table: use --hs with the codes you mean",
+            without.iter().map(|m| m.0.as_str()).collect::<Vec<_>>().join(", "),
+            if without.len() == 1 { "has" } else { "have" }
+        )));
+    }
+    Ok(with.into_iter().map(material_item).collect())
+}
+
+/// Aggregate HS6-level unit flows to items and compute their concentration.
+fn unit_figures(flows: &[UnitFlow], items: &[Item], basis: Basis) -> BTreeMap<(usize, i32, usize), Figures> {
+    let mut by_code: BTreeMap<(usize, i32, &str), Vec<&UnitFlow>> = BTreeMap::new();
+    for f in flows {
+        by_code.entry((f.unit, f.year, f.hs6.as_str())).or_default().push(f);
+    }
+    let keys: BTreeSet<(usize, i32)> = flows.iter().map(|f| (f.unit, f.year)).collect();
+    let mut out = BTreeMap::new();
+    for (unit, year) in keys {
+        for (i, item) in items.iter().enumerate() {
+            let mut amounts: BTreeMap<String, f64> = BTreeMap::new();
+            let (mut value, mut quantity, mut without) = (0.0, None::<f64>, 0.0);
+            for code in &item.codes {
+                for f in by_code.get(&(unit, year, code.as_str())).into_iter().flatten() {
+                    value += f.value_usd;
+                    without += f.value_usd_without_quantity;
+                    if let Some(q) = f.quantity_t {
+                        *quantity.get_or_insert(0.0) += q;
+                    }
+                    let amount = match basis {
+                        Basis::Value => f.value_usd,
+                        Basis::Quantity => f.quantity_t.unwrap_or(0.0),
+                    };
+                    *amounts.entry(f.exporter.clone()).or_insert(0.0) += amount;
+                }
+            }
+            if let Some(conc) = figures::concentration(&amounts) {
+                out.insert((unit, year, i), Figures { value_usd: value, quantity_t: quantity, value_without_quantity: without, conc });
+            }
+        }
+    }
+    out
+}
+
+/// Partner concentration per (year, key country, item).
+fn partner_concentration(flows: &[PartnerFlow], items: &[Item], basis: Basis) -> BTreeMap<(i32, String, usize), Concentration> {
+    let mut amounts: BTreeMap<(i32, String, usize), BTreeMap<String, f64>> = BTreeMap::new();
+    for f in flows {
+        let amount = match basis {
+            Basis::Value => f.value_usd,
+            Basis::Quantity => f.quantity_t.unwrap_or(0.0),
+        };
+        for (i, item) in items.iter().enumerate() {
+            if item.codes.contains(&f.hs6) {
+                *amounts.entry((f.year, f.country.clone(), i)).or_default().entry(f.partner.clone()).or_insert(0.0) += amount;
+            }
+        }
+    }
+    amounts.into_iter().filter_map(|(k, a)| figures::concentration(&a).map(|c| (k, c))).collect()
+}
+
+/// Normalised WGI-PV by year and ISO3 (`governance` table).
+async fn governance(ctx: &SessionContext) -> Result<BTreeMap<i32, BTreeMap<String, f64>>, DependencyError> {
+    let rows = query::text_rows(ctx, "SELECT year, country, normalized FROM governance WHERE indicator = 'PV' AND normalized IS NOT NULL").await?;
+    let mut out: BTreeMap<i32, BTreeMap<String, f64>> = BTreeMap::new();
+    for r in rows {
+        if let (Some(y), Some(c), Some(g)) = (&r[0], &r[1], &r[2]) {
+            if let (Ok(y), Ok(g)) = (y.parse(), g.parse()) {
+                out.entry(y).or_default().insert(c.clone(), g);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// World production by material, year and ISO3 (`production` table), one unit per material.
+async fn production(ctx: &SessionContext, notices: &mut Vec<String>) -> Result<BTreeMap<String, BTreeMap<i32, BTreeMap<String, f64>>>, DependencyError> {
+    let rows = query::text_rows(ctx, "SELECT material, year, country, amount, unit FROM production WHERE amount > 0").await?;
+    let mut out: BTreeMap<String, BTreeMap<i32, BTreeMap<String, f64>>> = BTreeMap::new();
+    let mut units: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in rows {
+        if let (Some(m), Some(y), Some(c), Some(a)) = (&r[0], &r[1], &r[2], &r[3]) {
+            if let (Ok(y), Ok(a)) = (y.parse(), a.parse::<f64>()) {
+                *out.entry(m.clone()).or_default().entry(y).or_default().entry(c.clone()).or_insert(0.0) += a;
+                units.entry(m.clone()).or_default().insert(r[4].clone().unwrap_or_default());
+            }
+        }
+    }
+    // Never add across units: a material reported in two units gets no production figures.
+    for (m, u) in units {
+        if u.len() > 1 {
+            notices.push(format!("{m}: production reported in several units ({}); no production figures", u.into_iter().collect::<Vec<_>>().join(", ")));
+            out.remove(&m);
+        }
+    }
+    Ok(out)
+}
