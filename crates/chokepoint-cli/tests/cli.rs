@@ -188,3 +188,114 @@ fn errors_do_not_repeat_their_cause() {
     let err = stderr(&o);
     assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
 }
+
+#[test]
+fn dependency_json_has_the_documented_row_fields() {
+    let (_t, data) = ingested();
+    let o = chokepoint(&data, &["dependency", "--importer", "JPN,JPN+DEU", "--year", "2022", "-m", "REE", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let r = &rows[0];
+    for field in [
+        "importer", "year", "material", "hs6", "basis", "import_value_usd", "import_quantity_t", "supplier_count",
+        "top_supplier", "top_share", "top3_share", "hhi", "watch_shares", "import_risk_wgi", "production_hhi",
+        "top_producer", "flags",
+    ] {
+        assert!(r.get(field).is_some(), "missing {field} in {r}");
+    }
+    assert_eq!(r["importer"], "JPN");
+    assert_eq!(r["material"], "Rare Earths (REO)");
+    assert_eq!(r["hs6"], serde_json::json!(["284690", "284610", "280530"]));
+    assert_eq!(r["basis"], "value");
+    // Mini bundle, JPN 2022: CHN 300, AUS 100, TWN 20.5 (k USD).
+    assert_eq!(r["import_value_usd"], 420500.0);
+    assert_eq!(r["top_supplier"], "CHN");
+    assert_eq!(r["watch_shares"], serde_json::json!({"CHN": 300.0 / 420.5}));
+    assert_eq!(r["flags"], serde_json::json!(["top_share>0.65", "hhi>0.4"]));
+    // JPN+DEU: DEU's imports from CHN 50.25, USA 7, NLD 29.141 join; JPN→DEU horses are another code.
+    assert_eq!(rows[1]["importer"], "JPN+DEU");
+    assert_eq!(rows[1]["members"], serde_json::json!(["DEU", "JPN"]));
+
+    let hs = chokepoint(&data, &["dependency", "-i", "JPN", "--hs", "280530", "--year", "2022", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&hs)).unwrap();
+    assert_eq!(v[0]["material"], serde_json::Value::Null);
+    assert_eq!(v[0]["hs6"], serde_json::json!(["280530"]));
+}
+
+#[test]
+fn dependency_csv_parquet_md_and_out_file() {
+    let (t, data) = ingested();
+    let args = ["dependency", "-i", "JPN", "--year", "2022", "-m", "REE", "--watch", "CHN,TWN"];
+    let csv = chokepoint(&data, &[&args[..], &["--format", "csv"]].concat());
+    assert!(csv.status.success(), "{}", stderr(&csv));
+    let text = stdout(&csv);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert!(header.contains(&"watch_share_CHN") && header.contains(&"watch_share_TWN"), "{header:?}");
+    let row = lines.next().unwrap();
+    assert!(row.starts_with("JPN,JPN,2022,Rare Earths (REO),284690;284610;280530,value,420500.0,"), "{row}");
+    assert!(row.contains("top_share>0.65;hhi>0.4"), "{row}");
+
+    let out = t.path().join("deps.parquet");
+    let pq = chokepoint(&data, &[&args[..], &["--format", "parquet", "--out", out.to_str().unwrap()]].concat());
+    assert!(pq.status.success(), "{}", stderr(&pq));
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(&bytes[..4], b"PAR1");
+    // Read it back through the store's own engine path: chokepoint sql over a file is not
+    // allowed (read-only store), so check the footer holds the provenance key.
+    assert!(bytes.windows(b"chokepoint:provenance".len()).any(|w| w == b"chokepoint:provenance"));
+
+    let md = chokepoint(&data, &[&args[..], &["--format", "md"]].concat());
+    let text = stdout(&md);
+    assert!(text.contains("| importer | year | material / HS6 "), "{text}");
+    assert!(text.contains("| JPN      | 2022 | Rare Earths (REO) |"), "{text}");
+    assert!(text.contains("Rare Earths (REO): 284690, 284610, 280530"), "{text}");
+
+    let table = chokepoint(&data, &args);
+    let text = stdout(&table);
+    assert!(text.contains("CHN 71.3%"), "{text}");
+    assert!(!text.contains('\x1b'), "no colour off a terminal");
+}
+
+#[test]
+fn report_prints_a_briefing_then_the_table() {
+    let (_t, data) = ingested();
+    let o = chokepoint(&data, &["report"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    // Default: JPN, DEU, JPN+DEU in the latest year (2022 in the mini bundle).
+    assert!(text.starts_with("JPN 2022\n"), "{text}");
+    assert!(text.contains("\nDEU 2022\n") && text.contains("\nJPN+DEU 2022\n"), "{text}");
+    assert!(text.contains("    Rare Earths (REO): CHN 71.3%"), "{text}");
+    assert!(text.contains("Rivals for the same supply"), "{text}");
+    let json = chokepoint(&data, &["report", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(v["briefing"].as_array().unwrap().len(), 3);
+    assert!(v["provenance"]["sources"].as_array().unwrap().len() >= 1);
+}
+
+#[test]
+fn dependency_errors_have_exit_codes() {
+    let (_t, data) = ingested();
+    let unknown = chokepoint(&data, &["dependency", "-i", "XXX"]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
+    assert!(stderr(&unknown).contains("importer XXX is not a country of the store"));
+    let bad = chokepoint(&data, &["dependency", "-i", "JAPAN"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("\"JAPAN\" in importer \"JAPAN\" is neither an ISO3 country code"), "{}", stderr(&bad));
+    let year = chokepoint(&data, &["dependency", "--year", "2030"]);
+    assert_eq!(year.status.code(), Some(2));
+    assert!(stderr(&year).contains("year 2030 is outside the data: the store has trade for 2010–2022"), "{}", stderr(&year));
+    let range = chokepoint(&data, &["dependency", "--years", "2022..2020"]);
+    assert_eq!(range.status.code(), Some(2));
+    let threshold = chokepoint(&data, &["dependency", "--top-share-threshold", "65"]);
+    assert_eq!(threshold.status.code(), Some(2));
+    assert!(stderr(&threshold).contains("write shares as fractions"));
+    let empty = chokepoint(&data, &["dependency", "-i", "FRA", "--year", "2022"]);
+    assert_eq!(empty.status.code(), Some(1));
+    assert!(stderr(&empty).contains("no imports found for FRA"), "{}", stderr(&empty));
+    let no_store = chokepoint(&data.join("nothing"), &["report"]);
+    assert_eq!(no_store.status.code(), Some(1));
+}

@@ -139,6 +139,24 @@ mod tests {
         assert!((r - 0.45).abs() < 1e-12 && (u - 0.25).abs() < 1e-12);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn ranked_shares_are_a_distribution(v in proptest::collection::btree_map("[A-Z]{3}", 0.0f64..1e12, 1..40)) {
+            proptest::prop_assume!(v.values().any(|a| *a > 0.0));
+            let c = concentration(&v).unwrap();
+            let sum: f64 = c.ranked.iter().map(|p| p.share).sum();
+            proptest::prop_assert!((sum - 1.0).abs() < 1e-9);
+            proptest::prop_assert!(c.ranked.windows(2).all(|w| w[0].share >= w[1].share));
+            proptest::prop_assert_eq!(c.count, v.values().filter(|a| **a > 0.0).count());
+            proptest::prop_assert_eq!(c.top_share, c.ranked[0].share);
+            proptest::prop_assert!(c.hhi >= 1.0 / c.count as f64 - 1e-12 && c.hhi <= 1.0 + 1e-12);
+            proptest::prop_assert!(c.top_share <= c.top3_share + 1e-12 && c.top3_share <= 1.0 + 1e-9);
+            let (risk, unscored) = import_risk(&c.ranked, &BTreeMap::new());
+            proptest::prop_assert_eq!(risk, 0.0);
+            proptest::prop_assert!((unscored - 1.0).abs() < 1e-9);
+        }
+    }
+
     #[test]
     fn nearest_year_prefers_same_then_earlier() {
         let wgi = [1996, 1998, 2000, 2002, 2003];
