@@ -12,6 +12,9 @@ cargo build --release --locked -p chokepoint-cli
 bin="$CARGO_TARGET_DIR/release/chokepoint"
 "$bin" data setup
 "$bin" data info
-# The dependency report (`chokepoint report`, issue "The main job") replaces this
-# summary once it lands: until then, the store's provenance and a first look at JPN and DEU.
-"$bin" sql "SELECT importer, year, count(DISTINCT hs6) AS hs6_codes, count(DISTINCT exporter) AS suppliers, round(sum(value_usd) / 1e9, 3) AS import_usd_bn FROM trade WHERE importer IN ('JPN', 'DEU') AND year = (SELECT max(year) FROM trade) GROUP BY importer, year ORDER BY importer"
+# The report: briefing and ranked table for Japan, Germany and the JPN+DEU coalition,
+# every material, latest year in the store; also written as Markdown and JSON.
+mkdir -p out
+"$bin" report --format md --out out/report-JPN-DEU.md
+"$bin" report --format json --out out/report-JPN-DEU.json
+"$bin" report
