@@ -268,7 +268,10 @@ fn report_prints_a_briefing_then_the_table() {
     // Default: JPN, DEU, JPN+DEU in the latest year (2022 in the mini bundle).
     assert!(text.starts_with("JPN 2022\n"), "{text}");
     assert!(text.contains("\nDEU 2022\n") && text.contains("\nJPN+DEU 2022\n"), "{text}");
-    assert!(text.contains("    Rare Earths (REO): CHN 71.3%"), "{text}");
+    // 420.5 k USD is below the briefing's 1 M USD default: counted, not listed.
+    assert!(text.contains("    and 1 with imports below 1.0 M USD (in the table)"), "{text}");
+    let all = stdout(&chokepoint(&data, &["report", "--briefing-min-usd", "0"]));
+    assert!(all.contains("    Rare Earths (REO): CHN 71.3%"), "{all}");
     assert!(text.contains("Rivals for the same supply"), "{text}");
     let json = chokepoint(&data, &["report", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();

@@ -263,7 +263,8 @@ fn nearest_years_for_wgi_and_production() {
 #[test]
 fn briefing_lists_breaches_watch_weight_and_changes() {
     let r = run(&request(&["JPN", "DEU"], ree(), &[2022])).unwrap();
-    let b = briefing(&r);
+    let b = briefing(&r, 0.0);
+    assert_eq!(briefing(&r, 1e6)[0].above_top_share_small, 1);
     assert_eq!(b.len(), 2);
     assert_eq!(b[0].importer, "JPN");
     assert_eq!(b[0].above_top_share.len(), 1);

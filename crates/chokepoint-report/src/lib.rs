@@ -110,18 +110,19 @@ pub fn write_report(
     out: &mut dyn Write,
     result: &DependencyResult,
     briefings: &[ImporterBriefing],
+    min_value_usd: f64,
     format: Format,
     color: bool,
 ) -> Result<(), ReportError> {
     match format {
         Format::Table => {
             let flavour = text::Flavour::Terminal { color };
-            write!(out, "{}", text::briefing(briefings, result, flavour))?;
+            write!(out, "{}", text::briefing(briefings, result, min_value_usd, flavour))?;
             write_dependency(out, result, Format::Table, color)
         }
         Format::Md => {
             writeln!(out, "# Dependency report\n")?;
-            write!(out, "{}", text::briefing(briefings, result, text::Flavour::Markdown))?;
+            write!(out, "{}", text::briefing(briefings, result, min_value_usd, text::Flavour::Markdown))?;
             writeln!(out, "## All figures\n")?;
             write_dependency(out, result, Format::Md, false)
         }

@@ -215,7 +215,7 @@ pub fn notes(result: &DependencyResult, flavour: Flavour) -> String {
 }
 
 /// The briefing: per importer, benchmark breaches, watched suppliers, largest changes.
-pub fn briefing(briefings: &[ImporterBriefing], result: &DependencyResult, flavour: Flavour) -> String {
+pub fn briefing(briefings: &[ImporterBriefing], result: &DependencyResult, min_value_usd: f64, flavour: Flavour) -> String {
     let md = flavour == Flavour::Markdown;
     let color = matches!(flavour, Flavour::Terminal { color: true });
     let strong = |s: &str| {
@@ -244,7 +244,7 @@ pub fn briefing(briefings: &[ImporterBriefing], result: &DependencyResult, flavo
             out,
             "{bullet}{} materials/products imported; {} with a top supplier above {} (EU CRMA benchmark), {} with HHI above {} ({basis})",
             b.items,
-            strong(&b.above_top_share.len().to_string()),
+            strong(&(b.above_top_share.len() + b.above_top_share_small).to_string()),
             pct(th.top_share),
             b.above_hhi,
             th.hhi
@@ -259,6 +259,9 @@ pub fn briefing(briefings: &[ImporterBriefing], result: &DependencyResult, flavo
                 h.hhi,
                 usd(h.import_value_usd)
             );
+        }
+        if b.above_top_share_small > 0 {
+            let _ = writeln!(out, "{bullet}  and {} with imports below {} USD (in the table)", b.above_top_share_small, usd(min_value_usd));
         }
         for w in &b.watched {
             let share = w.share_of_all.map_or("–".into(), pct);

@@ -148,6 +148,9 @@ pub struct ReportArgs {
     /// Leave out the rivals (top suppliers' other customers).
     #[arg(long)]
     no_rivals: bool,
+    /// The briefing lists benchmark breaches with imports of at least this much (USD); smaller ones are counted and stay in the table.
+    #[arg(long, default_value_t = 1_000_000.0, value_name = "USD")]
+    briefing_min_usd: f64,
 }
 
 fn request(sel: &SelectionArgs, rivals: bool) -> anyhow::Result<DependencyRequest> {
@@ -242,9 +245,10 @@ pub async fn run_report(ctx: &Context, args: ReportArgs) -> anyhow::Result<()> {
     let req = request(&args.sel, !args.no_rivals)?;
     let result = compute(ctx, &req).await?;
     print_notices(ctx, &result, args.sel.format);
-    let b = briefing(&result);
+    let b = briefing(&result, args.briefing_min_usd);
     let format = args.sel.format.into();
-    emit(&args.sel, ctx, |w, color| chokepoint_report::write_report(w, &result, &b, format, color))
+    let min = args.briefing_min_usd;
+    emit(&args.sel, ctx, |w, color| chokepoint_report::write_report(w, &result, &b, min, format, color))
 }
 
 #[cfg(test)]

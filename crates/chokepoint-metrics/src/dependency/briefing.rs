@@ -54,8 +54,11 @@ pub struct ImporterBriefing {
     pub year: i32,
     /// Items with imports that year.
     pub items: usize,
-    /// Items with top share above the threshold, largest share first.
+    /// Items with top share above the threshold and imports of at least the briefing's
+    /// minimum value, largest share first.
     pub above_top_share: Vec<BenchmarkHit>,
+    /// Items above the top-share threshold left out of the list for small imports.
+    pub above_top_share_small: usize,
     /// Items with HHI above the threshold.
     pub above_hhi: usize,
     pub watched: Vec<WatchedWeight>,
@@ -67,7 +70,9 @@ pub struct ImporterBriefing {
 pub const CHANGES_SHOWN: usize = 5;
 
 /// The briefing of a result: one entry per importer, for its latest year in the result.
-pub fn briefing(result: &DependencyResult) -> Vec<ImporterBriefing> {
+/// Benchmark breaches with imports below `min_value_usd` are counted, not listed (a 100 %
+/// share of a few thousand dollars is not a dependency worth a line).
+pub fn briefing(result: &DependencyResult, min_value_usd: f64) -> Vec<ImporterBriefing> {
     let p = &result.provenance;
     let mut importers: Vec<&str> = Vec::new();
     for r in &result.rows {
@@ -79,9 +84,10 @@ pub fn briefing(result: &DependencyResult) -> Vec<ImporterBriefing> {
     for imp in importers {
         let year = result.rows.iter().filter(|r| r.importer == imp).map(|r| r.year).max().expect("importer has rows");
         let rows: Vec<&DependencyRow> = result.rows.iter().filter(|r| r.importer == imp && r.year == year).collect();
-        let mut above: Vec<BenchmarkHit> = rows
+        let breaches: Vec<&&DependencyRow> = rows.iter().filter(|r| r.top_share > p.thresholds.top_share).collect();
+        let mut above: Vec<BenchmarkHit> = breaches
             .iter()
-            .filter(|r| r.top_share > p.thresholds.top_share)
+            .filter(|r| r.import_value_usd >= min_value_usd)
             .map(|r| BenchmarkHit {
                 item: item_label(r),
                 top_supplier: r.top_supplier.clone(),
@@ -121,6 +127,7 @@ pub fn briefing(result: &DependencyResult) -> Vec<ImporterBriefing> {
             importer: imp.to_owned(),
             year,
             items: rows.len(),
+            above_top_share_small: breaches.len() - above.len(),
             above_top_share: above,
             above_hhi: rows.iter().filter(|r| r.hhi > p.thresholds.hhi).count(),
             watched,
