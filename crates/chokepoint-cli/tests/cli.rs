@@ -302,3 +302,17 @@ fn dependency_errors_have_exit_codes() {
     let no_store = chokepoint(&data.join("nothing"), &["report"]);
     assert_eq!(no_store.status.code(), Some(1));
 }
+
+/// What people read: the report on the mini bundle, as text and as Markdown (snapshots in
+/// `tests/snapshots/`; the fixture wheel's checksum changes with each build of the zip, so it
+/// is masked).
+#[test]
+fn report_text_and_markdown_snapshots() {
+    let (_t, data) = ingested();
+    let text = stdout(&chokepoint(&data, &["report", "--briefing-min-usd", "0", "--watch", "CHN,TWN"]));
+    let md = stdout(&chokepoint(&data, &["report", "--briefing-min-usd", "0", "--format", "md"]));
+    insta::with_settings!({filters => vec![(r"sha256 [0-9a-f]{12}", "sha256 [fixture]")]}, {
+        insta::assert_snapshot!("report_text", text);
+        insta::assert_snapshot!("report_md", md);
+    });
+}
