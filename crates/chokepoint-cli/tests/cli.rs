@@ -295,7 +295,7 @@ fn dependency_errors_have_exit_codes() {
     assert_eq!(range.status.code(), Some(2));
     let threshold = chokepoint(&data, &["dependency", "--top-share-threshold", "65"]);
     assert_eq!(threshold.status.code(), Some(2));
-    assert!(stderr(&threshold).contains("write shares as fractions"));
+    assert!(stderr(&threshold).contains("shares and HHI are fractions here"), "{}", stderr(&threshold));
     let empty = chokepoint(&data, &["dependency", "-i", "FRA", "--year", "2022"]);
     assert_eq!(empty.status.code(), Some(1));
     assert!(stderr(&empty).contains("no imports found for FRA"), "{}", stderr(&empty));

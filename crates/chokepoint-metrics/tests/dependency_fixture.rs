@@ -94,7 +94,8 @@ fn g(e: f64) -> f64 {
 
 #[test]
 fn japan_rare_earths_by_hand() {
-    let r = run(&request(&["JPN"], ree(), &[2022])).unwrap();
+    // The same unit twice is computed once.
+    let r = run(&request(&["JPN", "jpn"], ree(), &[2022])).unwrap();
     assert_eq!(r.rows.len(), 1);
     let x = row(&r, "JPN", 2022);
     // Rare Earths (REO) = 284690 (main) + 284610, 280530 (complementary).
@@ -132,6 +133,9 @@ fn japan_rare_earths_by_hand() {
     close(x.hhi_change_10y.unwrap(), x.hhi - 0.82);
     assert_eq!(x.flags, ["top_share>0.65", "hhi>0.4"]);
     assert!(x.hub_suppliers.is_empty());
+    assert_eq!(x.top_supplier_10y_ago.as_deref(), Some("CHN"));
+    close(x.top_share_10y_ago.unwrap(), 0.9);
+    assert_eq!(x.top_supplier_5y_ago.as_deref(), Some("AUS")); // 50/50 tie → AUS by code
     // CHN's customers for these codes in 2022: JPN 300, USA 100, DEU 50.25, NLD 40.
     let c = 490.25;
     let rivals: Vec<(&str, f64)> = x.rivals.iter().map(|p| (p.country.as_str(), p.share)).collect();
@@ -140,7 +144,7 @@ fn japan_rare_earths_by_hand() {
     close(rivals[3].1, 40.0 / c);
     // Totals for the briefing: the same codes, each once.
     assert_eq!(r.totals.len(), 1);
-    close(r.totals[0].total, t);
+    close(r.totals[0].import_value_usd, t);
     close(r.totals[0].watch_shares["CHN"], 300.0 / 425.5);
 }
 
@@ -297,8 +301,34 @@ fn bad_requests_are_usage_errors_and_empty_results_are_explained() {
     let mut w = request(&["JPN"], ree(), &[2022]);
     w.watch = vec!["ZZZ".into()];
     usage(w, "watched supplier ZZZ");
+    // A group file naming a group like a country, or listing a code the store lacks.
+    let mut clash = request(&["JPN"], ree(), &[2022]);
+    clash.groups = CountryGroups::from_toml(
+        "version = \"t\"\n[[group]]\nname = \"JPN\"\ndescription = \"\"\nsource = \"\"\nmembers = [{ iso3 = \"DEU\", from = \"2000-01-01\" }]\n",
+        "g.toml",
+    )
+    .unwrap();
+    clash.importers = vec![clash.groups.parse_importer("JPN").unwrap()];
+    usage(clash, "defines a group JPN, which is also a country code");
+    let mut odd = request(&["JPN"], ree(), &[2022]);
+    odd.groups = CountryGroups::from_toml(
+        "version = \"t\"\n[[group]]\nname = \"ODD\"\ndescription = \"\"\nsource = \"\"\nmembers = [{ iso3 = \"XXX\", from = \"2000-01-01\" }]\n",
+        "g.toml",
+    )
+    .unwrap();
+    odd.importers = vec![odd.groups.parse_importer("ODD").unwrap()];
+    usage(odd, "ODD: the group file (version t) lists XXX, not a country of the store");
     match run(&request(&["FRA"], ree(), &[2022])) {
         Err(DependencyError::Empty(m)) => assert!(m.contains("no imports found for FRA of Rare Earths (REO) in 2022"), "{m}"),
+        other => panic!("expected an empty result, got {other:?}"),
+    }
+    // Imports by value, none with a quantity: said so, not "no imports".
+    let mut q = request(&["JPN"], ItemSelection::Hs6(vec!["280530".into()]), &[2022]);
+    q.importers = vec![CountryGroups::builtin().parse_importer("DEU").unwrap()];
+    q.items = ItemSelection::Hs6(vec!["284690".into()]);
+    q.basis = Basis::Quantity;
+    match run(&q) {
+        Err(DependencyError::Empty(m)) => assert!(m.contains("no quantity reported") && m.contains("DEU 2022 HS 284690 (9000 USD)"), "{m}"),
         other => panic!("expected an empty result, got {other:?}"),
     }
 }

@@ -5,7 +5,8 @@
 //! top_supplier, top_share, top3_share, hhi, watch_share_<ISO3>… (one per watched supplier),
 //! import_risk_wgi, import_risk_unscored_share, wgi_year, production_hhi, top_producer,
 //! top_producer_share, production_year, top_share_change_5y, hhi_change_5y,
-//! top_share_change_10y, hhi_change_10y, flags (list), hub_suppliers (list),
+//! top_share_change_10y, hhi_change_10y, top_supplier_5y_ago, top_share_5y_ago,
+//! top_supplier_10y_ago, top_share_10y_ago, flags (list), hub_suppliers (list),
 //! hub_supplier_shares (list), rivals (list), rival_shares (list)`.
 //! Shares and HHI in 0–1, values in USD, quantities in tonnes.
 
@@ -108,6 +109,10 @@ pub fn dependency_batch(rows: &[DependencyRow], watch: &[String]) -> Result<Reco
         opt_f("hhi_change_5y"),
         opt_f("top_share_change_10y"),
         opt_f("hhi_change_10y"),
+        Field::new("top_supplier_5y_ago", DataType::Utf8, true),
+        opt_f("top_share_5y_ago"),
+        Field::new("top_supplier_10y_ago", DataType::Utf8, true),
+        opt_f("top_share_10y_ago"),
         Field::new("flags", list(DataType::Utf8), false),
         Field::new("hub_suppliers", list(DataType::Utf8), false),
         Field::new("hub_supplier_shares", list(DataType::Float64), false),
@@ -126,6 +131,10 @@ pub fn dependency_batch(rows: &[DependencyRow], watch: &[String]) -> Result<Reco
         floats(rows.iter().map(|r| r.hhi_change_5y)),
         floats(rows.iter().map(|r| r.top_share_change_10y)),
         floats(rows.iter().map(|r| r.hhi_change_10y)),
+        strings(rows.iter().map(|r| r.top_supplier_5y_ago.clone())),
+        floats(rows.iter().map(|r| r.top_share_5y_ago)),
+        strings(rows.iter().map(|r| r.top_supplier_10y_ago.clone())),
+        floats(rows.iter().map(|r| r.top_share_10y_ago)),
         string_lists(rows, |r| r.flags.clone()),
         string_lists(rows, |r| countries(&r.hub_suppliers)),
         float_lists(rows, |r| shares(&r.hub_suppliers)),

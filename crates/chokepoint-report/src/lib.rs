@@ -142,21 +142,68 @@ pub fn write_report(
     }
 }
 
-/// Write a file atomically: into a temporary file in the same directory, then renamed over
-/// `path`, so a failure never leaves a half-written file (an existing file stays intact).
+/// Write a file atomically: into a new file beside the target, then renamed over it, so a
+/// failure never leaves a half-written file (an existing file stays intact). The new file
+/// gets the mode an ordinary create would give (umask applies) or, when replacing a file,
+/// that file's permissions; a symlink is followed and its target replaced.
 pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<(), ReportError>) -> Result<(), ReportError> {
     let file_err = |source| ReportError::File { path: path.display().to_string(), source };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
+    // Follow a symlink to the file it names.
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).map_err(file_err)?,
+        Ok(m) if m.is_dir() => {
+            return Err(file_err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory; give a file name")));
+        }
+        _ => path.to_owned(),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(file_err)?;
-    {
-        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => Path::new(".").to_owned(),
+    };
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(file_err)?;
+        if let Ok(existing) = std::fs::metadata(&target) {
+            std::fs::set_permissions(&tmp, existing.permissions()).map_err(file_err)?;
+        }
+        let mut w = std::io::BufWriter::new(&file);
         write(&mut w)?;
         w.flush().map_err(file_err)?;
+        drop(w);
+        file.sync_all().map_err(file_err)?;
+        std::fs::rename(&tmp, &target).map_err(file_err)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    tmp.as_file().sync_all().map_err(file_err)?;
-    tmp.persist(path).map_err(|e| file_err(e.error))?;
-    Ok(())
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_writes_keep_mode_follow_links_and_leave_nothing_on_failure() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.csv");
+        write_atomically(&f, |w| Ok(w.write_all(b"one")?)).unwrap();
+        assert_eq!(std::fs::read(&f).unwrap(), b"one");
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomically(&f, |w| Ok(w.write_all(b"two")?)).unwrap();
+        assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o640);
+        let link = dir.path().join("link.csv");
+        std::os::unix::fs::symlink(&f, &link).unwrap();
+        write_atomically(&link, |w| Ok(w.write_all(b"three")?)).unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&f).unwrap(), b"three");
+        let err = write_atomically(&f, |_| Err(ReportError::Unsupported("boom".into()))).unwrap_err();
+        assert_eq!(err.to_string(), "boom");
+        assert_eq!(std::fs::read(&f).unwrap(), b"three");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "no temporary file left");
+        let e = write_atomically(dir.path(), |_| Ok(())).unwrap_err().to_string();
+        assert!(e.contains("is a directory"), "{e}");
+    }
 }

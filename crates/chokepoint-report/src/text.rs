@@ -18,6 +18,9 @@ pub enum Flavour {
     Markdown,
 }
 
+/// Shares above this are pointed out in a cell (unscored supply, value without tonnes).
+const MARK_SHARE: f64 = 0.05;
+
 const RED: &str = "\x1b[1;31m";
 const YELLOW: &str = "\x1b[33m";
 const RESET: &str = "\x1b[0m";
@@ -96,6 +99,12 @@ pub fn dependency_table(result: &DependencyResult, flavour: Flavour) -> String {
             item_label(r),
             match basis {
                 Basis::Value => usd(r.import_value_usd),
+                // Flows without tonnes are outside the shares: say how much value that is.
+                Basis::Quantity if r.value_share_without_quantity > MARK_SHARE => format!(
+                    "{} (+{} of value w/o t)",
+                    r.import_quantity_t.map_or("–".into(), tonnes),
+                    pct(r.value_share_without_quantity)
+                ),
                 Basis::Quantity => r.import_quantity_t.map_or("–".into(), tonnes),
             },
             r.supplier_count.to_string(),
@@ -104,12 +113,23 @@ pub fn dependency_table(result: &DependencyResult, flavour: Flavour) -> String {
             format!("{:.3}", r.hhi),
         ];
         cells.extend(watch.iter().map(|w| r.watch_shares.get(w).map_or("–".into(), |s| pct(*s))));
-        cells.push(r.import_risk_wgi.map_or("–".into(), |g| format!("{g:.3}")));
+        cells.push(match (r.import_risk_wgi, r.import_risk_unscored_share) {
+            (Some(g), Some(u)) if u > MARK_SHARE => format!("{g:.3} ({} unscored)", pct(u)),
+            (Some(g), _) => format!("{g:.3}"),
+            _ => "–".into(),
+        });
         cells.push(match (&r.top_producer, r.top_producer_share, r.production_hhi) {
+            (Some(p), Some(s), Some(h)) if r.production_year != Some(r.year) => {
+                format!("{p} {} ({h:.2}) [{}]", pct(s), r.production_year.map_or(String::new(), |y| y.to_string()))
+            }
             (Some(p), Some(s), Some(h)) => format!("{p} {} ({h:.2})", pct(s)),
             _ => "–".into(),
         });
-        cells.push(r.top_share_change_10y.map_or("–".into(), pp));
+        cells.push(match (r.top_share_change_10y, &r.top_supplier_10y_ago) {
+            (Some(c), Some(then)) if then != &r.top_supplier => format!("{} ({then})", pp(c)),
+            (Some(c), _) => pp(c),
+            _ => "–".into(),
+        });
         cells.push(r.flags.join(" "));
         t.add_row(cells);
     }
@@ -146,10 +166,36 @@ pub fn notes(result: &DependencyResult, flavour: Flavour) -> String {
     let heading = |s: &str| if md { format!("\n### {s}\n\n") } else { format!("\n{s}\n") };
     let bullet = if md { "- " } else { "  " };
     let mut out = String::new();
+    let th = result.provenance.thresholds;
+    let _ = writeln!(
+        out,
+        "{}Shares of {} ({}). HHI 0–1. WGI risk: Σ share × normalised WGI-PV (0 stable – 1 unstable), \"(x% unscored)\" = supply without a WGI score. Top producer: share of world production (production HHI) [year used when not the trade year]. Δ top 10y: top-supplier share minus the top-supplier share ten years earlier, (XXX) = who was on top then. Flags: top_share>{} ({}), hhi>{} ({}), hub_top_supplier.",
+        if md { "\n" } else { "" },
+        match result.provenance.basis {
+            Basis::Value => "import value",
+            Basis::Quantity => "import quantity",
+        },
+        match result.provenance.basis {
+            Basis::Value => "USD",
+            Basis::Quantity => "tonnes; flows without a reported quantity are left out",
+        },
+        th.top_share,
+        th.top_share_source(),
+        th.hhi,
+        th.hhi_source()
+    );
     let hubs: Vec<&DependencyRow> = result.rows.iter().filter(|r| !r.hub_suppliers.is_empty()).collect();
     if !hubs.is_empty() {
         out.push_str(&heading("Second tier: where the hub top supplier gets it from (share of the hub's imports)"));
         for r in hubs {
+            let tier: Vec<String> = r
+                .hub_suppliers
+                .iter()
+                .map(|p| {
+                    let own = if r.members.contains(&p.country) { " (the importer itself: a round trip)" } else { "" };
+                    format!("{} {}{own}", p.country, pct(p.share))
+                })
+                .collect();
             let _ = writeln!(
                 out,
                 "{bullet}{} {} {}: {} {} ← {}",
@@ -158,7 +204,7 @@ pub fn notes(result: &DependencyResult, flavour: Flavour) -> String {
                 item_label(r),
                 r.top_supplier,
                 pct(r.top_share),
-                partners(&r.hub_suppliers)
+                tier.join(", ")
             );
         }
     }
@@ -232,6 +278,7 @@ pub fn briefing(briefings: &[ImporterBriefing], result: &DependencyResult, min_v
         Basis::Value => "by value",
         Basis::Quantity => "by quantity",
     };
+    let sub = if md { "  - " } else { "    " };
     let mut out = String::new();
     for b in briefings {
         if md {
@@ -242,17 +289,19 @@ pub fn briefing(briefings: &[ImporterBriefing], result: &DependencyResult, min_v
         let bullet = if md { "- " } else { "  " };
         let _ = writeln!(
             out,
-            "{bullet}{} materials/products imported; {} with a top supplier above {} (EU CRMA benchmark), {} with HHI above {} ({basis})",
+            "{bullet}{} materials/products imported; {} with a top supplier above {} ({}), {} with HHI above {} ({}); shares {basis}",
             b.items,
             strong(&(b.above_top_share.len() + b.above_top_share_small).to_string()),
             pct(th.top_share),
+            th.top_share_source(),
             b.above_hhi,
-            th.hhi
+            th.hhi,
+            th.hhi_source()
         );
         for h in &b.above_top_share {
             let _ = writeln!(
                 out,
-                "{bullet}  {}: {} {} (HHI {:.2}, imports {})",
+                "{sub}{}: {} {} (HHI {:.2}, imports {} USD)",
                 h.item,
                 h.top_supplier,
                 strong(&pct(h.top_share)),
@@ -261,13 +310,13 @@ pub fn briefing(briefings: &[ImporterBriefing], result: &DependencyResult, min_v
             );
         }
         if b.above_top_share_small > 0 {
-            let _ = writeln!(out, "{bullet}  and {} with imports below {} USD (in the table)", b.above_top_share_small, usd(min_value_usd));
+            let _ = writeln!(out, "{sub}and {} with imports below {} USD (in the table)", b.above_top_share_small, usd(min_value_usd));
         }
         for w in &b.watched {
             let share = w.share_of_all.map_or("–".into(), pct);
             let _ = writeln!(
                 out,
-                "{bullet}{}: {share} of the importer's imports of all these codes together; top supplier of {} ({}); more than half of {}",
+                "{bullet}{}: {share} of the importer's non-energy imports (value of all these HS6 codes outside chapter 27); top supplier of {} ({}); more than half of {}",
                 w.supplier,
                 w.top_supplier_of.len(),
                 if w.top_supplier_of.is_empty() { "none".into() } else { w.top_supplier_of.join(", ") },
@@ -277,17 +326,21 @@ pub fn briefing(briefings: &[ImporterBriefing], result: &DependencyResult, min_v
         if b.biggest_changes.is_empty() {
             let _ = writeln!(out, "{bullet}no figures ten years earlier to compare with");
         } else {
-            let _ = writeln!(out, "{bullet}largest ten-year changes of the top-supplier share (top supplier now):");
+            let _ = writeln!(out, "{bullet}largest ten-year changes of the top-supplier share (imports of at least {} USD):", usd(min_value_usd));
             for c in &b.biggest_changes {
+                let then = match (&c.top_supplier_10y_ago, c.top_share_10y_ago) {
+                    (Some(s), Some(v)) => format!("{s} {}", pct(v)),
+                    _ => "–".into(),
+                };
                 let _ = writeln!(
                     out,
-                    "{bullet}  {}: {} ({} {} now; HHI {:.2}{})",
+                    "{sub}{}: {} ({then} → {} {}; HHI {:.2}{})",
                     c.item,
                     pp(c.top_share_change_10y),
                     c.top_supplier,
                     pct(c.top_share),
                     c.hhi,
-                    c.hhi_change_10y.map_or(String::new(), |h| format!(", {h:+.2}"))
+                    c.hhi_change_10y.map_or(String::new(), |h| format!(", {h:+.2} in ten years"))
                 );
             }
         }

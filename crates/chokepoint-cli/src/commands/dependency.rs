@@ -88,12 +88,12 @@ pub struct SelectionArgs {
     #[arg(long, short, value_delimiter = ',', default_value = "JPN,DEU,JPN+DEU", value_name = "UNITS")]
     importer: Vec<String>,
     /// Year(s): 2022, 2013..2022 or 2012,2017,2022. Default: the latest year in the store.
-    #[arg(long, alias = "year", value_parser = parse_years_arg, value_name = "YEARS")]
+    #[arg(long, visible_alias = "year", value_parser = parse_years_arg, value_name = "YEARS")]
     years: Option<Years>,
     /// Single HS6 products instead of materials, comma-separated (e.g. 280530,284690).
     #[arg(long, value_delimiter = ',', value_name = "HS6", conflicts_with = "material")]
     hs: Vec<String>,
-    /// Only these materials (name or symbol, case-insensitive; a unique part of a name is enough). Repeat for several.
+    /// Only these materials (name or symbol, case-insensitive; a unique part of a name is enough). Repeat for several (names can contain commas).
     #[arg(long, short, value_name = "NAME")]
     material: Vec<String>,
     /// Shares by import value (USD) or quantity (tonnes).
@@ -103,10 +103,10 @@ pub struct SelectionArgs {
     #[arg(long, value_delimiter = ',', default_value = "CHN", value_name = "ISO3")]
     watch: Vec<String>,
     /// Flag a top-supplier share above this (0–1; EU CRMA Art. 5 benchmark 0.65).
-    #[arg(long, default_value_t = 0.65, value_name = "SHARE", value_parser = parse_share)]
+    #[arg(long, default_value_t = 0.65, value_name = "SHARE", value_parser = parse_fraction)]
     top_share_threshold: f64,
     /// Flag a supplier HHI above this (0–1; Commission strategic-dependency screen 0.4).
-    #[arg(long, default_value_t = 0.4, value_name = "HHI", value_parser = parse_share)]
+    #[arg(long, default_value_t = 0.4, value_name = "HHI", value_parser = parse_fraction)]
     hhi_threshold: f64,
     /// Country-group file (default: the params/country_groups.toml shipped with chokepoint).
     #[arg(long, value_name = "FILE")]
@@ -117,15 +117,23 @@ pub struct SelectionArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = OutFormat::Table)]
     format: OutFormat,
-    /// Write to FILE (atomically) instead of stdout.
+    /// Write to FILE (atomically; `-` = stdout) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     out: Option<PathBuf>,
 }
 
-fn parse_share(s: &str) -> Result<f64, String> {
+fn parse_fraction(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
     if !(0.0..=1.0).contains(&v) {
-        return Err(format!("{v} is outside 0–1 (write shares as fractions: 0.65, not 65)"));
+        return Err(format!("{v} is outside 0–1 (shares and HHI are fractions here: 0.65, not 65; HHI 0.4, not 4000)"));
+    }
+    Ok(v)
+}
+
+fn parse_usd(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(format!("{s} is not an amount of USD ≥ 0"));
     }
     Ok(v)
 }
@@ -149,7 +157,7 @@ pub struct ReportArgs {
     #[arg(long)]
     no_rivals: bool,
     /// The briefing lists benchmark breaches with imports of at least this much (USD); smaller ones are counted and stay in the table.
-    #[arg(long, default_value_t = 1_000_000.0, value_name = "USD")]
+    #[arg(long, default_value_t = 1_000_000.0, value_name = "USD", value_parser = parse_usd)]
     briefing_min_usd: f64,
 }
 
@@ -165,6 +173,12 @@ fn request(sel: &SelectionArgs, rivals: bool) -> anyhow::Result<DependencyReques
     let mut importers = Vec::new();
     for i in &sel.importer {
         importers.push(groups.parse_importer(i).map_err(|e| UsageError(e.to_string()))?);
+    }
+    if sel.material.iter().any(|m| m.trim().is_empty()) {
+        return Err(UsageError("--material needs a name, e.g. -m cobalt".into()).into());
+    }
+    if sel.hs.iter().any(|h| h.trim().is_empty()) {
+        return Err(UsageError("--hs has an empty code: write e.g. --hs 280530,284690".into()).into());
     }
     let items = if !sel.hs.is_empty() {
         ItemSelection::Hs6(sel.hs.clone())
@@ -203,7 +217,7 @@ async fn compute(ctx: &Context, req: &DependencyRequest) -> anyhow::Result<Depen
 
 /// Where the output goes: `--out FILE` (atomic), else stdout. Parquet never goes to a terminal.
 fn emit(sel: &SelectionArgs, ctx: &Context, write: impl FnOnce(&mut dyn Write, bool) -> Result<(), chokepoint_report::ReportError>) -> anyhow::Result<()> {
-    match &sel.out {
+    match sel.out.as_ref().filter(|p| p.as_os_str() != "-") {
         Some(path) => {
             write_atomically(path, |w| write(w, false))?;
             ctx.info(format!("wrote {}", path.display()));

@@ -26,8 +26,8 @@ pub struct BenchmarkHit {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WatchedWeight {
     pub supplier: String,
-    /// Its share of the importer's imports of all covered HS6 codes together (each code
-    /// once), 0–1, on the result's basis.
+    /// Its share of the importer's imports of all covered non-energy HS6 codes together
+    /// (each code once; see [`super::UnitTotal`]), 0–1, by value.
     pub share_of_all: Option<f64>,
     /// Items where it is the top supplier.
     pub top_supplier_of: Vec<String>,
@@ -43,6 +43,9 @@ pub struct Change {
     pub top_share: f64,
     /// `top_share − top_share 10 years earlier` (whoever was on top then).
     pub top_share_change_10y: f64,
+    /// The top supplier ten years earlier and its share then.
+    pub top_supplier_10y_ago: Option<String>,
+    pub top_share_10y_ago: Option<f64>,
     pub hhi: f64,
     pub hhi_change_10y: Option<f64>,
 }
@@ -62,7 +65,8 @@ pub struct ImporterBriefing {
     /// Items with HHI above the threshold.
     pub above_hhi: usize,
     pub watched: Vec<WatchedWeight>,
-    /// Up to [`CHANGES_SHOWN`] largest absolute ten-year changes of the top share.
+    /// Up to [`CHANGES_SHOWN`] largest absolute ten-year changes of the top share, among
+    /// items with imports of at least the minimum value.
     pub biggest_changes: Vec<Change>,
 }
 
@@ -110,12 +114,15 @@ pub fn briefing(result: &DependencyResult, min_value_usd: f64) -> Vec<ImporterBr
             .collect();
         let mut changes: Vec<Change> = rows
             .iter()
+            .filter(|r| r.import_value_usd >= min_value_usd)
             .filter_map(|r| {
                 r.top_share_change_10y.map(|c| Change {
                     item: item_label(r),
                     top_supplier: r.top_supplier.clone(),
                     top_share: r.top_share,
                     top_share_change_10y: c,
+                    top_supplier_10y_ago: r.top_supplier_10y_ago.clone(),
+                    top_share_10y_ago: r.top_share_10y_ago,
                     hhi: r.hhi,
                     hhi_change_10y: r.hhi_change_10y,
                 })

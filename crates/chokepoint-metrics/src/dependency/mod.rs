@@ -74,6 +74,18 @@ pub struct Thresholds {
     pub hhi: f64,
 }
 
+impl Thresholds {
+    /// What the top-share threshold is: the CRMA benchmark only at its value.
+    pub fn top_share_source(&self) -> &'static str {
+        if self.top_share == 0.65 { "EU CRMA Art. 5 benchmark" } else { "user threshold; the EU CRMA benchmark is 0.65" }
+    }
+
+    /// What the HHI threshold is: the Commission's screen only at its value.
+    pub fn hhi_source(&self) -> &'static str {
+        if self.hhi == 0.4 { "Commission strategic-dependency screen" } else { "user threshold; the Commission's screen uses 0.4" }
+    }
+}
+
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds { top_share: 0.65, hhi: 0.4 }
@@ -155,11 +167,17 @@ pub struct DependencyRow {
     pub top_producer_share: Option<f64>,
     /// Production year used: the same year, else the nearest available (ties: earlier).
     pub production_year: Option<i32>,
-    /// `top_share(year) − top_share(year − 5)` (the unit's membership of that year).
+    /// `top_share(year) − top_share(year − 5)` (the unit's membership of that year). The
+    /// top supplier may differ between the two years: see `top_supplier_5y_ago`.
     pub top_share_change_5y: Option<f64>,
     pub hhi_change_5y: Option<f64>,
     pub top_share_change_10y: Option<f64>,
     pub hhi_change_10y: Option<f64>,
+    /// The top supplier 5 and 10 years earlier, and its share then.
+    pub top_supplier_5y_ago: Option<String>,
+    pub top_share_5y_ago: Option<f64>,
+    pub top_supplier_10y_ago: Option<String>,
+    pub top_share_10y_ago: Option<f64>,
     /// `top_share>T`, `hhi>T` (thresholds as used), `hub_top_supplier`.
     pub flags: Vec<String>,
     /// When the top supplier is a hub: the hub's own largest suppliers of these codes that
@@ -196,17 +214,19 @@ pub struct Provenance {
     pub rules: Vec<String>,
 }
 
-/// One importing unit's imports of all the request's HS6 codes together (each code counted
-/// once, although materials can share codes), for the briefing.
+/// One importing unit's imports of all the request's non-energy HS6 codes together (HS
+/// chapter 27 — coal, lignite, petroleum, gas — left out, because on value basis it
+/// outweighs every mineral; each code counted once, although materials can share codes),
+/// by value, for the briefing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UnitTotal {
     pub importer: String,
     pub year: i32,
-    /// HS6 codes covered.
+    /// HS6 codes covered (outside chapter 27).
     pub hs6_count: usize,
-    /// Σ imports on the basis (USD or tonnes).
-    pub total: f64,
-    /// Share of `total` supplied by each watched supplier, 0–1.
+    /// Σ import value, USD.
+    pub import_value_usd: f64,
+    /// Share of `import_value_usd` supplied by each watched supplier, 0–1.
     pub watch_shares: BTreeMap<String, f64>,
 }
 
@@ -225,6 +245,8 @@ pub struct DependencyResult {
 pub const HUB_TIER_SIZE: usize = 3;
 /// Number of partners listed in `rivals`.
 pub const RIVALS_SIZE: usize = 5;
+/// Unscored suppliers above this share of a row are named in a note.
+pub const UNSCORED_NOTE_SHARE: f64 = 0.05;
 
 #[derive(Debug, Clone)]
 struct Item {
@@ -265,11 +287,12 @@ pub async fn dependency(
         return Err(DependencyError::Empty("the store holds no trade: run `chokepoint data setup` or `chokepoint ingest`".into()));
     };
     let years: BTreeSet<i32> = if req.years.is_empty() { BTreeSet::from([last]) } else { req.years.iter().copied().collect() };
-    let missing: Vec<String> = years.iter().filter(|y| !available.contains(y)).map(ToString::to_string).collect();
+    let missing: BTreeSet<i32> = years.iter().copied().filter(|y| !available.contains(y)).collect();
     if !missing.is_empty() {
         return Err(DependencyError::Usage(format!(
-            "year {} is outside the data: the store has trade for {first}–{last}{}",
-            missing.join(", "),
+            "{} {} outside the data: the store has trade for {first}–{last}{}",
+            if missing.len() == 1 { "year" } else { "years" },
+            year_span(&missing) + if missing.len() == 1 { " is" } else { " are" },
             if available.len() as i32 == last - first + 1 { String::new() } else { " (with gaps; `chokepoint data info` lists them)".into() }
         )));
     }
@@ -284,6 +307,20 @@ pub async fn dependency(
         .collect();
     for spec in &req.importers {
         check_countries(spec, &known)?;
+    }
+    // A group may not carry a country's name (`--groups` file with a group "JPN").
+    if let Some(clash) = req.groups.names().into_iter().find(|n| known.contains(*n)) {
+        return Err(DependencyError::Usage(format!(
+            "the group file (version {}) defines a group {clash}, which is also a country code: rename the group",
+            req.groups.version
+        )));
+    }
+    // The same unit twice is computed once.
+    let mut importers: Vec<ImporterSpec> = Vec::new();
+    for spec in &req.importers {
+        if !importers.iter().any(|s| s.to_string() == spec.to_string()) {
+            importers.push(spec.clone());
+        }
     }
     let mut watch = Vec::new();
     for w in &req.watch {
@@ -303,24 +340,43 @@ pub async fn dependency(
         .flat_map(|y| [*y, y - 5, y - 10])
         .filter(|y| available.contains(y))
         .collect();
-    let members: Vec<BTreeMap<i32, BTreeSet<String>>> = req
-        .importers
+    let members: Vec<BTreeMap<i32, BTreeSet<String>>> = importers
         .iter()
         .map(|spec| needed.iter().map(|y| (*y, req.groups.members(spec, *y))).collect())
         .collect();
+    for (spec, by_year) in importers.iter().zip(&members) {
+        let unknown: BTreeSet<&String> = by_year.values().flatten().filter(|m| !known.contains(*m)).collect();
+        if !unknown.is_empty() {
+            return Err(DependencyError::Usage(format!(
+                "{spec}: the group file (version {}) lists {}, not a country of the store",
+                req.groups.version,
+                unknown.into_iter().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let empty: Vec<String> = years.iter().filter(|y| by_year[y].is_empty()).map(ToString::to_string).collect();
+        if !empty.is_empty() {
+            notices.push(format!("{spec} has no members in {} (group membership on 1 July)", empty.join(", ")));
+        }
+    }
 
     let flows = query::unit_flows(ctx, &members, &needed, &codes).await?;
-    let figures = unit_figures(&flows, &items, req.basis);
+    let (figures, without_quantity) = unit_figures(&flows, &items, req.basis);
     let wgi = governance(ctx).await?;
     let production = production(ctx, &mut notices).await?;
 
     let mut rows = Vec::new();
     let mut without_imports = Vec::new();
-    for (u, spec) in req.importers.iter().enumerate() {
+    let mut no_quantity = Vec::new();
+    let mut unscored_suppliers: BTreeSet<String> = BTreeSet::new();
+    for (u, spec) in importers.iter().enumerate() {
         for &year in &years {
             for (i, item) in items.iter().enumerate() {
                 let Some(f) = figures.get(&(u, year, i)) else {
-                    without_imports.push(format!("{spec} {year} {}", item.label()));
+                    if let Some(v) = without_quantity.get(&(u, year, i)) {
+                        no_quantity.push(format!("{spec} {year} {} ({} USD)", item.label(), v.round()));
+                    } else {
+                        without_imports.push(format!("{spec} {year} {}", item.label()));
+                    }
                     continue;
                 };
                 let c = &f.conc;
@@ -328,6 +384,9 @@ pub async fn dependency(
                 let (risk, unscored) = match wgi_year {
                     Some(wy) => {
                         let (r, u) = figures::import_risk(&c.ranked, &wgi[&wy]);
+                        for p in c.ranked.iter().filter(|p| p.share > UNSCORED_NOTE_SHARE && !wgi[&wy].contains_key(&p.country)) {
+                            unscored_suppliers.insert(p.country.clone());
+                        }
                         (Some(r), Some(u))
                     }
                     None => (None, None),
@@ -335,7 +394,8 @@ pub async fn dependency(
                 let prod = item.production_material.as_ref().and_then(|m| production.get(m));
                 let production_year = prod.and_then(|p| figures::nearest_year(p.keys().copied(), year));
                 let prod_conc = production_year.and_then(|py| prod.and_then(|p| figures::concentration(&p[&py])));
-                let change = |back: i32| figures.get(&(u, year - back, i)).map(|old| (c.top_share - old.conc.top_share, c.hhi - old.conc.hhi));
+                let earlier = |back: i32| figures.get(&(u, year - back, i)).map(|old| &old.conc);
+                let change = |back: i32| earlier(back).map(|old| (c.top_share - old.top_share, c.hhi - old.hhi));
                 let (c5, c10) = (change(5), change(10));
                 let mut flags = Vec::new();
                 if c.top_share > req.thresholds.top_share {
@@ -374,6 +434,10 @@ pub async fn dependency(
                     hhi_change_5y: c5.map(|c| c.1),
                     top_share_change_10y: c10.map(|c| c.0),
                     hhi_change_10y: c10.map(|c| c.1),
+                    top_supplier_5y_ago: earlier(5).map(|o| o.top().to_owned()),
+                    top_share_5y_ago: earlier(5).map(|o| o.top_share),
+                    top_supplier_10y_ago: earlier(10).map(|o| o.top().to_owned()),
+                    top_share_10y_ago: earlier(10).map(|o| o.top_share),
                     flags,
                     hub_suppliers: Vec::new(),
                     rivals: Vec::new(),
@@ -382,14 +446,43 @@ pub async fn dependency(
         }
     }
     if rows.is_empty() {
-        let who: Vec<String> = req.importers.iter().map(ToString::to_string).collect();
+        let who: Vec<String> = importers.iter().map(ToString::to_string).collect();
         let what: Vec<String> = items.iter().map(Item::label).collect();
-        return Err(DependencyError::Empty(format!(
-            "no imports found for {} of {} in {}",
-            who.join(", "),
-            what.join(", "),
-            years.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-        )));
+        let traded: BTreeSet<&str> = flows.iter().map(|f| f.hs6.as_str()).collect();
+        let untraded: Vec<&str> = codes.iter().map(String::as_str).filter(|c| !traded.contains(c)).collect();
+        let mut msg = if no_quantity.is_empty() {
+            format!("no imports found for {} of {} in {}", who.join(", "), what.join(", "), year_span(&years))
+        } else {
+            format!(
+                "imports found but no quantity reported for any of them, so no shares on quantity basis: {} (use --basis value)",
+                no_quantity.join("; ")
+            )
+        };
+        if !untraded.is_empty() && no_quantity.is_empty() {
+            msg.push_str(&format!(
+                ". HS6 {} has no trade into these importers in these years; the default dataset holds only the HS6 codes of its materials (`chokepoint sql \"SELECT DISTINCT hs6 FROM trade\"`); ingest a full BACI release for others",
+                untraded.join(", ")
+            ));
+        }
+        return Err(DependencyError::Empty(msg));
+    }
+    if !no_quantity.is_empty() {
+        notices.push(format!(
+            "imports without any reported quantity, left out on quantity basis: {}",
+            no_quantity.join("; ")
+        ));
+    }
+    if !unscored_suppliers.is_empty() {
+        let names = country_names(ctx).await?;
+        let list: Vec<String> = unscored_suppliers
+            .iter()
+            .map(|c| format!("{c} ({})", names.get(c).map_or("?", String::as_str)))
+            .collect();
+        notices.push(format!(
+            "no WGI score for suppliers holding more than {:.0}% of some row, left out of import_risk_wgi (see import_risk_unscored_share): {}",
+            UNSCORED_NOTE_SHARE * 100.0,
+            list.join(", ")
+        ));
     }
     if !without_imports.is_empty() {
         let n = without_imports.len();
@@ -431,7 +524,7 @@ pub async fn dependency(
     }
 
     // Ranked: per importer (in the order given) and year, most concentrated first.
-    let order: BTreeMap<String, usize> = req.importers.iter().enumerate().map(|(i, s)| (s.to_string(), i)).collect();
+    let order: BTreeMap<String, usize> = importers.iter().enumerate().map(|(i, s)| (s.to_string(), i)).collect();
     rows.sort_by(|a, b| {
         order[&a.importer]
             .cmp(&order[&b.importer])
@@ -443,15 +536,12 @@ pub async fn dependency(
     });
 
     let mut totals = Vec::new();
-    for (u, spec) in req.importers.iter().enumerate() {
+    for (u, spec) in importers.iter().enumerate() {
         for &year in &years {
             let mut total = 0.0;
             let mut watched: BTreeMap<String, f64> = watch.iter().map(|w| (w.clone(), 0.0)).collect();
-            for f in flows.iter().filter(|f| f.unit == u && f.year == year) {
-                let amount = match req.basis {
-                    Basis::Value => f.value_usd,
-                    Basis::Quantity => f.quantity_t.unwrap_or(0.0),
-                };
+            for f in flows.iter().filter(|f| f.unit == u && f.year == year && !f.hs6.starts_with("27")) {
+                let amount = f.value_usd;
                 total += amount;
                 if let Some(w) = watched.get_mut(&f.exporter) {
                     *w += amount;
@@ -461,8 +551,8 @@ pub async fn dependency(
                 totals.push(UnitTotal {
                     importer: spec.to_string(),
                     year,
-                    hs6_count: codes.len(),
-                    total,
+                    hs6_count: codes.iter().filter(|c| !c.starts_with("27")).count(),
+                    import_value_usd: total,
                     watch_shares: watched.into_iter().map(|(w, a)| (w, a / total)).collect(),
                 });
             }
@@ -475,8 +565,7 @@ pub async fn dependency(
         thresholds: req.thresholds,
         years: years.iter().copied().collect(),
         watch,
-        members: req
-            .importers
+        members: importers
             .iter()
             .enumerate()
             .filter(|(_, s)| s.is_composite())
@@ -495,7 +584,8 @@ pub async fn dependency(
             "a material sums its main and complementary HS6 codes (World Mining Data HS Code Map)".to_owned(),
             "import_risk_wgi = Σ share × normalised WGI-PV (0 most stable, 1 least) of the same year or the nearest; unscored suppliers left out".to_owned(),
             "production HHI and top producer: World Mining Data, same year or the nearest available".to_owned(),
-            format!("flags: top supplier share > {} (EU CRMA Art. 5 benchmark); HHI > {} (Commission strategic-dependency screen); hub top supplier ({})", req.thresholds.top_share, req.thresholds.hhi, req.hubs.codes().join(", ")),
+            format!("flags: top supplier share > {} ({}); HHI > {} ({}); hub top supplier ({})", req.thresholds.top_share, req.thresholds.top_share_source(), req.thresholds.hhi, req.thresholds.hhi_source(), req.hubs.codes().join(", ")),
+            "changes: figure of the year minus the same figure 5 or 10 years earlier, with the importer's membership of that year; the top supplier may differ (top_supplier_10y_ago)".to_owned(),
         ],
     };
     Ok(DependencyResult { rows, totals, provenance, notices })
@@ -581,13 +671,16 @@ async fn resolve_items(ctx: &SessionContext, sel: &ItemSelection, notices: &mut 
                 if items.iter().any(|i| i.codes[0] == code) {
                     continue;
                 }
-                // Production figures apply when exactly one material has this as its main code.
-                let owners: Vec<&String> = all.iter().filter(|m| m.2.contains(&code)).map(|m| &m.0).collect();
-                items.push(Item {
-                    material: None,
-                    codes: vec![code],
-                    production_material: (owners.len() == 1).then(|| owners[0].clone()),
-                });
+                // Production figures: the one material with this as its main code, else the one
+                // material listing it as complementary; none when that is ambiguous.
+                let main: Vec<&String> = all.iter().filter(|m| m.2.contains(&code)).map(|m| &m.0).collect();
+                let compl: Vec<&String> = all.iter().filter(|m| m.3.contains(&code)).map(|m| &m.0).collect();
+                let owner = match (main.as_slice(), compl.as_slice()) {
+                    ([one], _) => Some((*one).clone()),
+                    ([], [one]) => Some((*one).clone()),
+                    _ => None,
+                };
+                items.push(Item { material: None, codes: vec![code], production_material: owner });
             }
             return Ok(items);
         }
@@ -606,17 +699,57 @@ async fn resolve_items(ctx: &SessionContext, sel: &ItemSelection, notices: &mut 
             if without.len() == 1 { "has" } else { "have" }
         )));
     }
-    Ok(with.into_iter().map(material_item).collect())
+    let items: Vec<Item> = with.into_iter().map(material_item).collect();
+    let mut owners: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for it in &items {
+        for c in &it.codes {
+            owners.entry(c).or_default().push(it.material.as_deref().unwrap_or(""));
+        }
+    }
+    for (code, ms) in owners.iter().filter(|(_, ms)| ms.len() > 1) {
+        notices.push(format!("{} share HS6 {code}: their figures overlap", ms.join(" and ")));
+    }
+    Ok(items)
+}
+
+/// `1995–2024` for a run of years, else the list.
+fn year_span(years: &BTreeSet<i32>) -> String {
+    let (Some(first), Some(last)) = (years.first(), years.last()) else {
+        return String::new();
+    };
+    if years.len() > 2 && (last - first + 1) as usize == years.len() {
+        format!("{first}–{last}")
+    } else {
+        years.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Country names by ISO3 (`countries` table).
+async fn country_names(ctx: &SessionContext) -> Result<BTreeMap<String, String>, DependencyError> {
+    Ok(query::text_rows(ctx, "SELECT iso3, min(name) FROM countries GROUP BY iso3")
+        .await?
+        .into_iter()
+        .filter_map(|r| Some((r[0].clone()?, r[1].clone()?)))
+        .collect())
 }
 
 /// Aggregate HS6-level unit flows to items and compute their concentration.
-fn unit_figures(flows: &[UnitFlow], items: &[Item], basis: Basis) -> BTreeMap<(usize, i32, usize), Figures> {
+/// Also returns the keys with imports by value but no quantity at all (no shares on
+/// quantity basis), with their value in USD. Flows come sorted from the query, so the sums
+/// are taken in a fixed order.
+#[allow(clippy::type_complexity)]
+fn unit_figures(
+    flows: &[UnitFlow],
+    items: &[Item],
+    basis: Basis,
+) -> (BTreeMap<(usize, i32, usize), Figures>, BTreeMap<(usize, i32, usize), f64>) {
     let mut by_code: BTreeMap<(usize, i32, &str), Vec<&UnitFlow>> = BTreeMap::new();
     for f in flows {
         by_code.entry((f.unit, f.year, f.hs6.as_str())).or_default().push(f);
     }
     let keys: BTreeSet<(usize, i32)> = flows.iter().map(|f| (f.unit, f.year)).collect();
     let mut out = BTreeMap::new();
+    let mut without_quantity = BTreeMap::new();
     for (unit, year) in keys {
         for (i, item) in items.iter().enumerate() {
             let mut amounts: BTreeMap<String, f64> = BTreeMap::new();
@@ -637,10 +770,12 @@ fn unit_figures(flows: &[UnitFlow], items: &[Item], basis: Basis) -> BTreeMap<(u
             }
             if let Some(conc) = figures::concentration(&amounts) {
                 out.insert((unit, year, i), Figures { value_usd: value, quantity_t: quantity, value_without_quantity: without, conc });
+            } else if value > 0.0 {
+                without_quantity.insert((unit, year, i), value);
             }
         }
     }
-    out
+    (out, without_quantity)
 }
 
 /// Partner concentration per (year, key country, item).

@@ -15,7 +15,9 @@ use datafusion::prelude::SessionContext;
 
 use super::DependencyError;
 
-/// Imports of one importing unit from one exporter of one HS6 product in one year.
+/// Imports of one member of an importing unit from one exporter of one HS6 product in one
+/// year (one row of `trade`; the unit's sums are taken in Rust in a fixed order, so that
+/// the same data gives the same bits).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnitFlow {
     /// Index of the unit in the request's importer list.
@@ -24,6 +26,8 @@ pub struct UnitFlow {
     pub hs6: String,
     /// ISO3 of the exporter (never a member of the unit that year).
     pub exporter: String,
+    /// ISO3 of the importing member.
+    pub importer: String,
     /// Σ value, USD.
     pub value_usd: f64,
     /// Σ quantity over the rows with a quantity, tonnes; `None` when no row has one.
@@ -113,7 +117,7 @@ pub async fn unit_flows(
     )?;
     replace_table(ctx, "_dependency_units", batch)?;
     let sql = format!(
-        "SELECT u.unit, t.year, t.hs6, t.exporter,
+        "SELECT u.unit, t.year, t.hs6, t.exporter, t.importer,
                 sum(t.value_usd) AS value_usd,
                 sum(t.quantity_t) AS quantity_t,
                 sum(CASE WHEN t.quantity_t IS NULL THEN t.value_usd ELSE 0 END) AS value_usd_without_quantity
@@ -121,7 +125,8 @@ pub async fn unit_flows(
          JOIN _dependency_units u ON t.importer = u.iso3 AND t.year = u.year
          LEFT JOIN _dependency_units x ON x.unit = u.unit AND x.year = t.year AND x.iso3 = t.exporter
          WHERE t.year IN ({years}) AND t.hs6 IN ({codes}) AND t.importer IN ({importers}) AND x.iso3 IS NULL
-         GROUP BY u.unit, t.year, t.hs6, t.exporter",
+         GROUP BY u.unit, t.year, t.hs6, t.exporter, t.importer
+         ORDER BY u.unit, t.year, t.hs6, t.exporter, t.importer",
         years = year_list(years),
         codes = sql_list(codes),
         importers = sql_list(&all_members),
@@ -133,15 +138,17 @@ pub async fn unit_flows(
         let year = ints(b.column(1))?;
         let hs6 = strings(b.column(2))?;
         let exporter = strings(b.column(3))?;
-        let value = floats(b.column(4))?;
-        let quantity = floats(b.column(5))?;
-        let without = floats(b.column(6))?;
+        let importer = strings(b.column(4))?;
+        let value = floats(b.column(5))?;
+        let quantity = floats(b.column(6))?;
+        let without = floats(b.column(7))?;
         for r in 0..b.num_rows() {
             out.push(UnitFlow {
                 unit: unit[r].expect("unit") as usize,
                 year: year[r].expect("year"),
                 hs6: hs6[r].clone().expect("hs6"),
                 exporter: exporter[r].clone().expect("exporter"),
+                importer: importer[r].clone().expect("importer"),
                 value_usd: value[r].unwrap_or(0.0),
                 quantity_t: quantity[r],
                 value_usd_without_quantity: without[r].unwrap_or(0.0),
@@ -184,7 +191,8 @@ pub async fn partner_flows(
         "SELECT t.year, t.{key}, t.hs6, t.{partner}, sum(t.value_usd), sum(t.quantity_t)
          FROM trade t JOIN _dependency_keys k ON t.year = k.year AND t.{key} = k.country
          WHERE t.year IN ({years}) AND t.hs6 IN ({codes}) AND t.{key} IN ({countries})
-         GROUP BY t.year, t.{key}, t.hs6, t.{partner}",
+         GROUP BY t.year, t.{key}, t.hs6, t.{partner}
+         ORDER BY t.year, t.{key}, t.hs6, t.{partner}",
         years = year_list(&years),
         codes = sql_list(codes),
         countries = sql_list(&countries),
