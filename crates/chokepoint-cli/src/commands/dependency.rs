@@ -149,7 +149,7 @@ pub struct DependencyArgs {
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = "The briefing, per importer and its latest year: materials whose top supplier is above the benchmark, the watched suppliers' weight, the largest ten-year changes; then the full table with second tier and rivals.\n\nExamples:\n  chokepoint report\n  chokepoint report --importer JPN,DEU,JPN+DEU,EU27 --year 2022 --format md --out report.md")]
+#[command(after_help = "The briefing, per importer and its latest year: materials whose top supplier is above the benchmark, the watched suppliers' weight, the largest ten-year changes; then the full table with second tier and rivals. Formats: table and md print both; json holds {briefing, rows, totals, notices, provenance}; csv and parquet hold the table only.\n\nExamples:\n  chokepoint report\n  chokepoint report --importer JPN,DEU,JPN+DEU,EU27 --year 2022 --format md --out report.md")]
 pub struct ReportArgs {
     #[command(flatten)]
     sel: SelectionArgs,

@@ -97,7 +97,8 @@ impl Default for Thresholds {
 pub enum ItemSelection {
     /// Every material of the `materials` table that has HS6 codes.
     AllMaterials,
-    /// Materials by name or symbol (case-insensitive; a unique part of a name also matches).
+    /// Materials by name or symbol (case-insensitive; a unique part of a name or symbol also
+    /// matches).
     Materials(Vec<String>),
     /// Single HS6 products.
     Hs6(Vec<String>),
@@ -345,13 +346,19 @@ pub async fn dependency(
         .map(|spec| needed.iter().map(|y| (*y, req.groups.members(spec, *y))).collect())
         .collect();
     for (spec, by_year) in importers.iter().zip(&members) {
-        let unknown: BTreeSet<&String> = by_year.values().flatten().filter(|m| !known.contains(*m)).collect();
-        if !unknown.is_empty() {
+        // Members the store does not know: an error when no member is known (a typo in a
+        // group file), else a note (a store built from a release that lacks some countries).
+        let all: BTreeSet<&String> = by_year.values().flatten().collect();
+        let unknown: Vec<String> = all.iter().filter(|m| !known.contains(**m)).map(|m| (*m).clone()).collect();
+        if !unknown.is_empty() && unknown.len() == all.len() {
             return Err(DependencyError::Usage(format!(
                 "{spec}: the group file (version {}) lists {}, not a country of the store",
                 req.groups.version,
-                unknown.into_iter().cloned().collect::<Vec<_>>().join(", ")
+                unknown.join(", ")
             )));
+        }
+        if !unknown.is_empty() {
+            notices.push(format!("{spec}: members without any country code in the store (no trade counted): {}", unknown.join(", ")));
         }
         let empty: Vec<String> = years.iter().filter(|y| by_year[y].is_empty()).map(ToString::to_string).collect();
         if !empty.is_empty() {
@@ -634,7 +641,7 @@ async fn resolve_items(ctx: &SessionContext, sel: &ItemSelection, notices: &mut 
                 let found = if exact.len() == 1 {
                     exact
                 } else {
-                    all.iter().filter(|m| m.0.to_lowercase().contains(&lower)).collect()
+                    all.iter().filter(|m| m.0.to_lowercase().contains(&lower) || m.1.to_lowercase().contains(&lower)).collect()
                 };
                 match found.as_slice() {
                     [one] => {
