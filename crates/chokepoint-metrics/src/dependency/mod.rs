@@ -246,6 +246,15 @@ pub struct DependencyResult {
 pub const HUB_TIER_SIZE: usize = 3;
 /// Number of partners listed in `rivals`.
 pub const RIVALS_SIZE: usize = 5;
+/// The partner lists added to rows after the figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tier {
+    /// A hub top supplier's own suppliers.
+    Hub,
+    /// A flagged row's top supplier's customers.
+    Rivals,
+}
+
 /// Unscored suppliers above this share of a row are named in a note.
 pub const UNSCORED_NOTE_SHARE: f64 = 0.05;
 
@@ -507,25 +516,36 @@ pub async fn dependency(
         item_index[&r.material.clone().unwrap_or_else(|| format!("HS {}", r.hs6[0]))]
     };
 
-    // Second tier: the hub's own suppliers.
-    let hub_keys: BTreeSet<(i32, String)> = rows.iter().filter(|r| req.hubs.contains(&r.top_supplier)).map(|r| (r.year, r.top_supplier.clone())).collect();
-    if !hub_keys.is_empty() {
-        let flows = query::partner_flows(ctx, Side::Importer, &hub_keys, &codes).await?;
-        let by_key = partner_concentration(&flows, &items, req.basis);
-        for r in rows.iter_mut().filter(|r| req.hubs.contains(&r.top_supplier)) {
-            if let Some(c) = by_key.get(&(r.year, r.top_supplier.clone(), row_item(r))) {
-                r.hub_suppliers = c.ranked.iter().take(HUB_TIER_SIZE).cloned().collect();
-            }
+    // Second tier (the hub's own suppliers) and rivals (the top supplier's customers): one
+    // query each, restricted to the (year, country, HS6) keys the rows need.
+    let tiers = [
+        (Side::Importer, Tier::Hub),
+        (Side::Exporter, Tier::Rivals),
+    ];
+    for (side, tier) in tiers {
+        let wants = |r: &DependencyRow| match tier {
+            Tier::Hub => req.hubs.contains(&r.top_supplier),
+            Tier::Rivals => req.rivals && !r.flags.is_empty(),
+        };
+        let wanted: BTreeSet<(i32, String, usize)> = rows.iter().filter(|r| wants(r)).map(|r| (r.year, r.top_supplier.clone(), row_item(r))).collect();
+        if wanted.is_empty() {
+            continue;
         }
-    }
-    // Rivals: the top supplier's customers.
-    if req.rivals {
-        let keys: BTreeSet<(i32, String)> = rows.iter().filter(|r| !r.flags.is_empty()).map(|r| (r.year, r.top_supplier.clone())).collect();
-        let flows = query::partner_flows(ctx, Side::Exporter, &keys, &codes).await?;
-        let by_key = partner_concentration(&flows, &items, req.basis);
-        for r in rows.iter_mut().filter(|r| !r.flags.is_empty()) {
+        let keys: BTreeSet<(i32, String, String)> = wanted
+            .iter()
+            .flat_map(|(y, c, i)| items[*i].codes.iter().map(move |code| (*y, c.clone(), code.clone())))
+            .collect();
+        let flows = query::partner_flows(ctx, side, &keys).await?;
+        let by_key = partner_concentration(&flows, &items, req.basis, &wanted);
+        let size = if tier == Tier::Hub { HUB_TIER_SIZE } else { RIVALS_SIZE };
+        for r in rows.iter_mut().filter(|r| wants(r)) {
             if let Some(c) = by_key.get(&(r.year, r.top_supplier.clone(), row_item(r))) {
-                r.rivals = c.ranked.iter().take(RIVALS_SIZE).cloned().collect();
+                let top: Vec<PartnerShare> = c.ranked.iter().take(size).cloned().collect();
+                if tier == Tier::Hub {
+                    r.hub_suppliers = top;
+                } else {
+                    r.rivals = top;
+                }
             }
         }
     }
@@ -785,17 +805,30 @@ fn unit_figures(
     (out, without_quantity)
 }
 
-/// Partner concentration per (year, key country, item).
-fn partner_concentration(flows: &[PartnerFlow], items: &[Item], basis: Basis) -> BTreeMap<(i32, String, usize), Concentration> {
+/// Partner concentration per wanted (year, key country, item). Flows come sorted from
+/// the query, so the sums are taken in a fixed order.
+fn partner_concentration(
+    flows: &[PartnerFlow],
+    items: &[Item],
+    basis: Basis,
+    wanted: &BTreeSet<(i32, String, usize)>,
+) -> BTreeMap<(i32, String, usize), Concentration> {
+    let mut items_of_code: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, item) in items.iter().enumerate() {
+        for c in &item.codes {
+            items_of_code.entry(c.as_str()).or_default().push(i);
+        }
+    }
     let mut amounts: BTreeMap<(i32, String, usize), BTreeMap<String, f64>> = BTreeMap::new();
     for f in flows {
         let amount = match basis {
             Basis::Value => f.value_usd,
             Basis::Quantity => f.quantity_t.unwrap_or(0.0),
         };
-        for (i, item) in items.iter().enumerate() {
-            if item.codes.contains(&f.hs6) {
-                *amounts.entry((f.year, f.country.clone(), i)).or_default().entry(f.partner.clone()).or_insert(0.0) += amount;
+        for &i in items_of_code.get(f.hs6.as_str()).into_iter().flatten() {
+            let key = (f.year, f.country.clone(), i);
+            if wanted.contains(&key) {
+                *amounts.entry(key).or_default().entry(f.partner.clone()).or_insert(0.0) += amount;
             }
         }
     }

@@ -158,26 +158,27 @@ pub async fn unit_flows(
     Ok(out)
 }
 
-/// Trade of each key country `(year, ISO3)` on `side` with all its partners, per HS6 code
-/// of `codes`.
+/// Trade of each key `(year, ISO3, HS6)` — a country on `side` in one product and year —
+/// with all its partners.
 pub async fn partner_flows(
     ctx: &SessionContext,
     side: Side,
-    keys: &BTreeSet<(i32, String)>,
-    codes: &BTreeSet<String>,
+    keys: &BTreeSet<(i32, String, String)>,
 ) -> Result<Vec<PartnerFlow>, DependencyError> {
-    if keys.is_empty() || codes.is_empty() {
+    if keys.is_empty() {
         return Ok(Vec::new());
     }
     let schema = Arc::new(Schema::new(vec![
         Field::new("year", DataType::Int32, false),
         Field::new("country", DataType::Utf8, false),
+        Field::new("hs6", DataType::Utf8, false),
     ]));
     let batch = RecordBatch::try_new(
         schema,
         vec![
             Arc::new(Int32Array::from(keys.iter().map(|k| k.0).collect::<Vec<_>>())),
             Arc::new(StringArray::from(keys.iter().map(|k| k.1.clone()).collect::<Vec<_>>())),
+            Arc::new(StringArray::from(keys.iter().map(|k| k.2.clone()).collect::<Vec<_>>())),
         ],
     )?;
     replace_table(ctx, "_dependency_keys", batch)?;
@@ -187,14 +188,15 @@ pub async fn partner_flows(
     };
     let years: BTreeSet<i32> = keys.iter().map(|k| k.0).collect();
     let countries: BTreeSet<String> = keys.iter().map(|k| k.1.clone()).collect();
+    let codes: BTreeSet<String> = keys.iter().map(|k| k.2.clone()).collect();
     let sql = format!(
         "SELECT t.year, t.{key}, t.hs6, t.{partner}, sum(t.value_usd), sum(t.quantity_t)
-         FROM trade t JOIN _dependency_keys k ON t.year = k.year AND t.{key} = k.country
+         FROM trade t JOIN _dependency_keys k ON t.year = k.year AND t.{key} = k.country AND t.hs6 = k.hs6
          WHERE t.year IN ({years}) AND t.hs6 IN ({codes}) AND t.{key} IN ({countries})
          GROUP BY t.year, t.{key}, t.hs6, t.{partner}
          ORDER BY t.year, t.{key}, t.hs6, t.{partner}",
         years = year_list(&years),
-        codes = sql_list(codes),
+        codes = sql_list(&codes),
         countries = sql_list(&countries),
     );
     let batches = ctx.sql(&sql).await?.collect().await?;
