@@ -122,7 +122,23 @@ impl CountryGroups {
             message: e.to_string(),
         })?;
         let mut groups = BTreeMap::new();
+        let invalid = |group: &str, message: String| ImporterError::File {
+            file: file.to_owned(),
+            message: format!("group {group:?}: {message}"),
+        };
         for mut g in parsed.group {
+            if g.name.is_empty() || !g.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                return Err(invalid(&g.name, "a name is letters, digits, '_' or '-' (no '+', which joins coalitions)".into()));
+            }
+            if g.members.is_empty() {
+                return Err(invalid(&g.name, "no members".into()));
+            }
+            if let Some(m) = g.members.iter().find(|m| m.until.is_some_and(|u| u < m.from)) {
+                return Err(invalid(&g.name, format!("member {} leaves ({}) before it joins ({})", m.iso3, m.until.expect("until"), m.from)));
+            }
+            if groups.contains_key(&g.name.to_ascii_uppercase()) {
+                return Err(invalid(&g.name, "defined twice".into()));
+            }
             for m in &mut g.members {
                 m.iso3 = m
                     .iso3
@@ -274,6 +290,20 @@ mod tests {
         assert!(e.contains("\"EU99\" in importer \"EU99\" is neither an ISO3 country code"), "{e}");
         assert!(e.contains("EU27, G7"), "{e}");
         assert!(g.parse_importer("JPN+").unwrap_err().to_string().contains("empty part"));
+    }
+
+    #[test]
+    fn group_files_are_checked() {
+        let group = |name: &str, members: &str| {
+            format!("version = \"1\"\n[[group]]\nname = \"{name}\"\ndescription = \"\"\nsource = \"\"\nmembers = [{members}]\n")
+        };
+        let err = |text: String| CountryGroups::from_toml(&text, "g.toml").unwrap_err().to_string();
+        assert!(err(group("A+B", "{ iso3 = \"DEU\", from = \"2000-01-01\" }")).contains("no '+'"));
+        assert!(err(group("X", "")).contains("group \"X\": no members"));
+        let e = err(group("X", "{ iso3 = \"DEU\", from = \"2000-01-01\", until = \"1999-01-01\" }"));
+        assert!(e.contains("DEU leaves (1999-01-01) before it joins (2000-01-01)"), "{e}");
+        let twice = group("X", "{ iso3 = \"DEU\", from = \"2000-01-01\" }") + &group("x", "{ iso3 = \"DEU\", from = \"2000-01-01\" }").replace("version = \"1\"\n", "");
+        assert!(err(twice).contains("defined twice"));
     }
 
     #[test]

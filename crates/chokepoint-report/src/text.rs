@@ -38,7 +38,9 @@ pub fn pp(change: f64) -> String {
 /// USD in words people read: `1.23 bn`, `456.7 M`, `12.3 k`, `950`.
 pub fn usd(v: f64) -> String {
     let a = v.abs();
-    if a >= 1e9 {
+    if a >= 1e15 {
+        format!("{v:.2e}")
+    } else if a >= 1e9 {
         format!("{:.2} bn", v / 1e9)
     } else if a >= 1e6 {
         format!("{:.1} M", v / 1e6)
@@ -362,6 +364,7 @@ mod tests {
         assert_eq!(usd(456_700_000.0), "456.7 M");
         assert_eq!(usd(12_345.0), "12.3 k");
         assert_eq!(usd(950.0), "950");
+        assert_eq!(usd(1e30), "1.00e30");
         assert_eq!(tonnes(45_600.0), "45.6 kt");
         assert_eq!(tonnes(2.0), "2.0 t");
     }

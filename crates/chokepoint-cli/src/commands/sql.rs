@@ -16,7 +16,7 @@ pub struct SqlArgs {
     /// The SQL statement (DataFusion dialect).
     query: String,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
     format: Format,
 }
 
@@ -28,10 +28,14 @@ pub async fn run(ctx: &Context, args: SqlArgs) -> anyhow::Result<()> {
         .with_allow_ddl(false)
         .with_allow_dml(false)
         .with_allow_statements(false);
-    let df = sc
-        .sql_with_options(&args.query, read_only)
-        .await
-        .context("the query cannot be run (chokepoint sql is read-only: SELECT, SHOW, DESCRIBE, EXPLAIN)")?;
+    let df = match sc.sql_with_options(&args.query, read_only).await {
+        Ok(df) => df,
+        // DataFusion refuses DDL, DML and statements with "… not supported".
+        Err(e) if e.to_string().contains("not supported") => {
+            return Err(anyhow::Error::new(e).context("chokepoint sql is read-only: SELECT, SHOW, DESCRIBE, EXPLAIN"));
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("the query cannot be run")),
+    };
     let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
     let mut batches = df.collect().await.context("the query failed")?;
     if batches.is_empty() {

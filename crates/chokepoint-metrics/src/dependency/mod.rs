@@ -319,16 +319,18 @@ pub async fn dependency(
         check_countries(spec, &known)?;
     }
     // A group may not carry a country's name (`--groups` file with a group "JPN").
-    if let Some(clash) = req.groups.names().into_iter().find(|n| known.contains(*n)) {
+    let is_country = |name: &str| name.parse::<Iso3>().is_ok_and(|c| known.contains(c.as_str()));
+    if let Some(clash) = req.groups.names().into_iter().find(|n| is_country(n)) {
         return Err(DependencyError::Usage(format!(
             "the group file (version {}) defines a group {clash}, which is also a country code: rename the group",
             req.groups.version
         )));
     }
-    // The same unit twice is computed once.
+    // The same unit twice is computed once (`DEU+JPN` is `JPN+DEU`, `JPN+JPN` is `JPN`).
     let mut importers: Vec<ImporterSpec> = Vec::new();
+    let mut seen: BTreeSet<Vec<String>> = BTreeSet::new();
     for spec in &req.importers {
-        if !importers.iter().any(|s| s.to_string() == spec.to_string()) {
+        if seen.insert(unit_key(spec)) {
             importers.push(spec.clone());
         }
     }
@@ -389,7 +391,7 @@ pub async fn dependency(
             for (i, item) in items.iter().enumerate() {
                 let Some(f) = figures.get(&(u, year, i)) else {
                     if let Some(v) = without_quantity.get(&(u, year, i)) {
-                        no_quantity.push(format!("{spec} {year} {} ({} USD)", item.label(), v.round()));
+                        no_quantity.push(format!("{spec} {year} {} ({:.0} USD)", item.label(), v));
                     } else {
                         without_imports.push(format!("{spec} {year} {}", item.label()));
                     }
@@ -618,6 +620,21 @@ pub async fn dependency(
     Ok(DependencyResult { rows, totals, provenance, notices })
 }
 
+/// The parts a unit is made of, sorted: equal for `JPN+DEU`, `DEU+JPN` and `DEU+JPN+JPN`.
+fn unit_key(spec: &ImporterSpec) -> Vec<String> {
+    fn parts(spec: &ImporterSpec, out: &mut BTreeSet<String>) {
+        match spec {
+            ImporterSpec::Coalition(ps) => ps.iter().for_each(|p| parts(p, out)),
+            other => {
+                out.insert(other.to_string());
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    parts(spec, &mut out);
+    out.into_iter().collect()
+}
+
 fn check_countries(spec: &ImporterSpec, known: &BTreeSet<String>) -> Result<(), DependencyError> {
     match spec {
         ImporterSpec::Country(c) if !known.contains(c.as_str()) => Err(DependencyError::Usage(format!(
@@ -739,16 +756,23 @@ async fn resolve_items(ctx: &SessionContext, sel: &ItemSelection, notices: &mut 
     Ok(items)
 }
 
-/// `1995–2024` for a run of years, else the list.
+/// Years as runs: `1995–2024`, `1900–1994, 2025–2100`, `2012, 2017`.
 fn year_span(years: &BTreeSet<i32>) -> String {
-    let (Some(first), Some(last)) = (years.first(), years.last()) else {
-        return String::new();
-    };
-    if years.len() > 2 && (last - first + 1) as usize == years.len() {
-        format!("{first}–{last}")
-    } else {
-        years.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    let mut runs: Vec<(i32, i32)> = Vec::new();
+    for &y in years {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == y => *end = y,
+            _ => runs.push((y, y)),
+        }
     }
+    runs.iter()
+        .map(|&(a, b)| match b - a {
+            0 => a.to_string(),
+            1 => format!("{a}, {b}"),
+            _ => format!("{a}–{b}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Country names by ISO3 (`countries` table).
@@ -870,4 +894,27 @@ async fn production(ctx: &SessionContext, notices: &mut Vec<String>) -> Result<B
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn year_spans() {
+        let set = |v: &[i32]| v.iter().copied().collect::<BTreeSet<i32>>();
+        assert_eq!(year_span(&set(&[1995, 1996, 1997])), "1995–1997");
+        assert_eq!(year_span(&set(&[2012, 2017])), "2012, 2017");
+        assert_eq!(year_span(&set(&[1993, 1994, 2025, 2026, 2027])), "1993, 1994, 2025–2027");
+        assert_eq!(year_span(&set(&[])), "");
+    }
+
+    #[test]
+    fn unit_keys_ignore_order_and_repeats() {
+        let g = CountryGroups::builtin();
+        let key = |s: &str| unit_key(&g.parse_importer(s).unwrap());
+        assert_eq!(key("JPN+DEU"), key("DEU+JPN"));
+        assert_eq!(key("JPN+JPN"), key("JPN"));
+        assert_ne!(key("EU27+DEU"), key("EU27"));
+    }
 }
