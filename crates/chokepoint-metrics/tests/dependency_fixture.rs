@@ -64,6 +64,7 @@ fn request(importers: &[&str], items: ItemSelection, years: &[i32]) -> Dependenc
         thresholds: Thresholds::default(),
         hubs: HubList::builtin(),
         rivals: true,
+        min_import_usd: 0.0,
     }
 }
 
@@ -244,6 +245,19 @@ fn taiwan_is_accepted_as_twn_and_s19() {
         assert_eq!(x.top_supplier, "JPN");
         close(x.import_value_usd, 3_000.0);
     }
+}
+
+#[test]
+fn small_rows_can_be_left_out() {
+    // 2022 REE imports: JPN 425.5 k USD, DEU 188.4 k USD.
+    let mut req = request(&["JPN", "DEU"], ree(), &[2022]);
+    req.min_import_usd = 200_000.0;
+    let r = run(&req).unwrap();
+    assert_eq!(r.rows.len(), 1);
+    assert_eq!(r.rows[0].importer, "JPN");
+    assert!(r.notices.iter().any(|n| n.starts_with("1 rows with imports below 200000 USD left out")), "{:?}", r.notices);
+    req.min_import_usd = 1e9;
+    assert!(matches!(run(&req), Err(DependencyError::Empty(_))));
 }
 
 #[test]

@@ -35,6 +35,7 @@ fn compute(importers: &[&str], items: ItemSelection, years: &[i32], basis: Basis
         thresholds: Thresholds::default(),
         hubs: HubList::builtin(),
         rivals: false,
+        min_import_usd: 0.0,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
     rt.block_on(async {

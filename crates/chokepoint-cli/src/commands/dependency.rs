@@ -114,6 +114,9 @@ pub struct SelectionArgs {
     /// Hub-exporter file (default: the params/hub_exporters.toml shipped with chokepoint).
     #[arg(long, value_name = "FILE")]
     hubs: Option<PathBuf>,
+    /// Leave out rows with imports below this value (USD), e.g. 1e6 to hide trickles; 0 keeps all.
+    #[arg(long, default_value_t = 0.0, value_name = "USD", value_parser = parse_usd)]
+    min_import_usd: f64,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = OutFormat::Table)]
     format: OutFormat,
@@ -200,6 +203,7 @@ fn request(sel: &SelectionArgs, rivals: bool) -> anyhow::Result<DependencyReques
         thresholds: Thresholds { top_share: sel.top_share_threshold, hhi: sel.hhi_threshold },
         hubs,
         rivals,
+        min_import_usd: sel.min_import_usd,
     })
 }
 

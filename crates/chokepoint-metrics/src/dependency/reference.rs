@@ -1,0 +1,55 @@
+//! The small reference tables the figures need: country names, normalised WGI-PV by year,
+//! world production by material and year.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use datafusion::prelude::SessionContext;
+
+use super::{DependencyError, query};
+
+/// Country names by ISO3 (`countries` table).
+pub(super) async fn country_names(ctx: &SessionContext) -> Result<BTreeMap<String, String>, DependencyError> {
+    Ok(query::text_rows(ctx, "SELECT iso3, min(name) FROM countries GROUP BY iso3")
+        .await?
+        .into_iter()
+        .filter_map(|r| Some((r[0].clone()?, r[1].clone()?)))
+        .collect())
+}
+
+/// Normalised WGI-PV by year and ISO3 (`governance` table).
+pub(super) async fn governance(ctx: &SessionContext) -> Result<BTreeMap<i32, BTreeMap<String, f64>>, DependencyError> {
+    let rows = query::text_rows(ctx, "SELECT year, country, normalized FROM governance WHERE indicator = 'PV' AND normalized IS NOT NULL").await?;
+    let mut out: BTreeMap<i32, BTreeMap<String, f64>> = BTreeMap::new();
+    for r in rows {
+        if let (Some(y), Some(c), Some(g)) = (&r[0], &r[1], &r[2]) {
+            if let (Ok(y), Ok(g)) = (y.parse(), g.parse()) {
+                out.entry(y).or_default().insert(c.clone(), g);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// World production by material, year and ISO3 (`production` table), one unit per material.
+pub(super) async fn production(ctx: &SessionContext, notices: &mut Vec<String>) -> Result<BTreeMap<String, BTreeMap<i32, BTreeMap<String, f64>>>, DependencyError> {
+    let rows = query::text_rows(ctx, "SELECT material, year, country, amount, unit FROM production WHERE amount > 0").await?;
+    let mut out: BTreeMap<String, BTreeMap<i32, BTreeMap<String, f64>>> = BTreeMap::new();
+    let mut units: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in rows {
+        if let (Some(m), Some(y), Some(c), Some(a)) = (&r[0], &r[1], &r[2], &r[3]) {
+            if let (Ok(y), Ok(a)) = (y.parse(), a.parse::<f64>()) {
+                *out.entry(m.clone()).or_default().entry(y).or_default().entry(c.clone()).or_insert(0.0) += a;
+                units.entry(m.clone()).or_default().insert(r[4].clone().unwrap_or_default());
+            }
+        }
+    }
+    // Never add across units: a material reported in two units gets no production figures.
+    for (m, u) in units {
+        if u.len() > 1 {
+            notices.push(format!("{m}: production reported in several units ({}); no production figures", u.into_iter().collect::<Vec<_>>().join(", ")));
+            out.remove(&m);
+        }
+    }
+    Ok(out)
+}
+
