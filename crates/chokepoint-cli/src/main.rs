@@ -101,9 +101,7 @@ fn main() -> ExitCode {
         _ => "debug",
     };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CHOKEPOINT_LOG").unwrap_or_else(|_| level.into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CHOKEPOINT_LOG").unwrap_or_else(|_| level.into()))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
@@ -114,11 +112,7 @@ fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", error_text(&e));
-            if e.chain().any(|c| c.is::<UsageError>()) {
-                ExitCode::from(EXIT_USAGE)
-            } else {
-                ExitCode::from(EXIT_FAILURE)
-            }
+            if e.chain().any(|c| c.is::<UsageError>()) { ExitCode::from(EXIT_USAGE) } else { ExitCode::from(EXIT_FAILURE) }
         }
     }
 }
@@ -141,8 +135,7 @@ fn error_text(e: &anyhow::Error) -> String {
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
             || c.to_string().contains("Broken pipe (os error 32)")
     })
 }
@@ -152,10 +145,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(d) => d,
         None => default_data_dir()?,
     };
-    let ctx = Context {
-        data_dir,
-        quiet: cli.quiet,
-    };
+    let ctx = Context { data_dir, quiet: cli.quiet };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         Command::Data(c) => commands::data::run(&ctx, c, &runtime),

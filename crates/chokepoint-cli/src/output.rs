@@ -55,9 +55,7 @@ pub fn write_batches(out: &mut impl Write, batches: &[RecordBatch], format: Form
         }
         Format::Json => {
             let mut buf = Vec::new();
-            let mut w = arrow::json::WriterBuilder::new()
-                .with_explicit_nulls(true)
-                .build::<_, arrow::json::writer::JsonArray>(&mut buf);
+            let mut w = arrow::json::WriterBuilder::new().with_explicit_nulls(true).build::<_, arrow::json::writer::JsonArray>(&mut buf);
             let refs: Vec<&RecordBatch> = batches.iter().collect();
             w.write_batches(&refs)?;
             w.finish()?;
@@ -84,13 +82,7 @@ fn lists_as_text(batch: &RecordBatch) -> anyhow::Result<RecordBatch> {
     for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
         if nested(f.data_type()) {
             let text: StringArray = (0..c.len())
-                .map(|i| {
-                    if c.is_null(i) {
-                        Ok(None)
-                    } else {
-                        arrow::util::display::array_value_to_string(c, i).map(Some)
-                    }
-                })
+                .map(|i| if c.is_null(i) { Ok(None) } else { arrow::util::display::array_value_to_string(c, i).map(Some) })
                 .collect::<Result<_, _>>()?;
             fields.push(Field::new(f.name(), DataType::Utf8, true));
             columns.push(Arc::new(text));

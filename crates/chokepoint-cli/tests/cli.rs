@@ -39,7 +39,12 @@ fn sql_json_is_an_array_of_row_objects_with_nulls() {
     let (_t, data) = ingested();
     let o = chokepoint(
         &data,
-        &["sql", "--format", "json", "SELECT exporter, value_usd, quantity_t FROM trade WHERE importer = 'JPN' AND year = 2022 ORDER BY value_usd DESC"],
+        &[
+            "sql",
+            "--format",
+            "json",
+            "SELECT exporter, value_usd, quantity_t FROM trade WHERE importer = 'JPN' AND year = 2022 ORDER BY value_usd DESC",
+        ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -199,9 +204,23 @@ fn dependency_json_has_the_documented_row_fields() {
     assert_eq!(rows.len(), 2);
     let r = &rows[0];
     for field in [
-        "importer", "year", "material", "hs6", "basis", "import_value_usd", "import_quantity_t", "supplier_count",
-        "top_supplier", "top_share", "top3_share", "hhi", "watch_shares", "import_risk_wgi", "production_hhi",
-        "top_producer", "flags",
+        "importer",
+        "year",
+        "material",
+        "hs6",
+        "basis",
+        "import_value_usd",
+        "import_quantity_t",
+        "supplier_count",
+        "top_supplier",
+        "top_share",
+        "top3_share",
+        "hhi",
+        "watch_shares",
+        "import_risk_wgi",
+        "production_hhi",
+        "top_producer",
+        "flags",
     ] {
         assert!(r.get(field).is_some(), "missing {field} in {r}");
     }

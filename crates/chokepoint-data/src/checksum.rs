@@ -38,11 +38,7 @@ pub struct HashingWriter<W> {
 
 impl<W: std::io::Write> HashingWriter<W> {
     pub fn new(inner: W) -> Self {
-        HashingWriter {
-            inner,
-            hasher: Sha256::new(),
-            bytes: 0,
-        }
+        HashingWriter { inner, hasher: Sha256::new(), bytes: 0 }
     }
 
     /// The sha256 (hex), the byte count and the inner writer.

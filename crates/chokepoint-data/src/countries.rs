@@ -67,22 +67,13 @@ impl CountryTable {
                 w[0].baci_code, w[0].name, w[1].name
             )));
         }
-        let iso3s: Vec<String> = countries
-            .iter()
-            .map(|c| c.iso3.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let iso3s: Vec<String> = countries.iter().map(|c| c.iso3.clone()).collect::<BTreeSet<_>>().into_iter().collect();
         if iso3s.len() > u16::MAX as usize {
             return Err(DataError::Invalid(format!("{source}: more than 65535 countries")));
         }
         let index: HashMap<&str, u16> = iso3s.iter().enumerate().map(|(i, s)| (s.as_str(), i as u16)).collect();
         let by_code = countries.iter().map(|c| (c.baci_code, index[c.iso3.as_str()])).collect();
-        Ok(CountryTable {
-            countries,
-            iso3s,
-            by_code,
-        })
+        Ok(CountryTable { countries, iso3s, by_code })
     }
 
     /// Merge: rows of `newer` replace rows of `self` with the same BACI code.
@@ -205,11 +196,8 @@ mod tests {
     fn names_are_repaired_and_duplicates_rejected() {
         let t = table();
         assert_eq!(t.countries().iter().find(|c| c.baci_code == 531).unwrap().name, "Curaçao");
-        let err = CountryTable::new(
-            vec![Country::from_baci(1, "A", "", "AAA"), Country::from_baci(1, "B", "", "BBB")],
-            "codes.csv",
-        )
-        .unwrap_err();
+        let err =
+            CountryTable::new(vec![Country::from_baci(1, "A", "", "AAA"), Country::from_baci(1, "B", "", "BBB")], "codes.csv").unwrap_err();
         assert!(err.to_string().contains("country code 1 is listed twice"), "{err}");
     }
 

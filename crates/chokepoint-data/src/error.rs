@@ -25,18 +25,12 @@ pub enum DataError {
     },
     /// A member the archive must contain is missing.
     #[error("{path}: the archive has no member {member:?}; expected {expected}")]
-    MissingMember {
-        path: PathBuf,
-        member: String,
-        expected: String,
-    },
+    MissingMember { path: PathBuf, member: String, expected: String },
     /// A file's sha256 differs from the pinned one.
-    #[error("{path}: sha256 is {found}, expected {expected}; the file is not the pinned release (corrupt, truncated or a different version) — delete it and fetch again")]
-    Checksum {
-        path: PathBuf,
-        expected: String,
-        found: String,
-    },
+    #[error(
+        "{path}: sha256 is {found}, expected {expected}; the file is not the pinned release (corrupt, truncated or a different version) — delete it and fetch again"
+    )]
+    Checksum { path: PathBuf, expected: String, found: String },
     /// An SQLite source could not be opened or queried.
     #[error("{path}: SQLite error: {source}")]
     Sqlite {
@@ -46,50 +40,23 @@ pub enum DataError {
     },
     /// An SQLite source lacks a table.
     #[error("{file}: missing table {table:?}; expected {expected}")]
-    MissingTable {
-        file: String,
-        table: String,
-        expected: String,
-    },
+    MissingTable { file: String, table: String, expected: String },
     /// An SQLite source table lacks a column.
     #[error("{file}: table {table:?} has no column {column:?}; found columns {found:?}")]
-    MissingColumn {
-        file: String,
-        table: String,
-        column: String,
-        found: Vec<String>,
-    },
+    MissingColumn { file: String, table: String, column: String, found: Vec<String> },
     /// A CSV file's header is not the expected one.
     #[error("{file}:1: header is {found:?}, expected {expected:?}")]
-    Header {
-        file: String,
-        expected: String,
-        found: String,
-    },
+    Header { file: String, expected: String, found: String },
     /// A value that does not have the expected form. `location` is `file:line:column`
     /// for CSV input and `file, table T, row N, column C` for SQLite input.
     #[error("{location}: {field} is {found:?}, expected {expected}")]
-    BadValue {
-        location: String,
-        field: String,
-        found: String,
-        expected: String,
-    },
+    BadValue { location: String, field: String, found: String, expected: String },
     /// A country code in trade rows that is not in the country table.
     #[error("{location}: {field} {code:?} is not a known BACI country code (not in {table})")]
-    UnknownCountry {
-        location: String,
-        field: String,
-        code: String,
-        table: String,
-    },
+    UnknownCountry { location: String, field: String, code: String, table: String },
     /// A BACI CSV row with a wrong number of fields.
     #[error("{location}: row has {found} fields, expected {expected} (t,i,j,k,v,q)")]
-    RowLength {
-        location: String,
-        expected: usize,
-        found: usize,
-    },
+    RowLength { location: String, expected: usize, found: usize },
     /// Input that is well formed but cannot be used, with the reason.
     #[error("{0}")]
     Invalid(String),
@@ -98,11 +65,7 @@ pub enum DataError {
     NoStore(PathBuf),
     /// The store was written by an incompatible version of chokepoint.
     #[error("{path}: store schema version {found}, this chokepoint reads version {expected}; ingest the sources again")]
-    SchemaVersion {
-        path: PathBuf,
-        found: u32,
-        expected: u32,
-    },
+    SchemaVersion { path: PathBuf, found: u32, expected: u32 },
     /// Fetching the default dataset failed; the message gives the manual route.
     #[error("{0}")]
     Fetch(String),
@@ -131,25 +94,12 @@ pub enum DataError {
 impl DataError {
     /// Wrap an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        DataError::Io {
-            path: path.into(),
-            source,
-        }
+        DataError::Io { path: path.into(), source }
     }
 
     /// A bad value at a location.
-    pub fn bad_value(
-        location: impl Into<String>,
-        field: impl Into<String>,
-        found: impl Into<String>,
-        expected: impl Into<String>,
-    ) -> Self {
-        DataError::BadValue {
-            location: location.into(),
-            field: field.into(),
-            found: found.into(),
-            expected: expected.into(),
-        }
+    pub fn bad_value(location: impl Into<String>, field: impl Into<String>, found: impl Into<String>, expected: impl Into<String>) -> Self {
+        DataError::BadValue { location: location.into(), field: field.into(), found: found.into(), expected: expected.into() }
     }
 }
 

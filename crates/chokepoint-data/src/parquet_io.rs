@@ -31,10 +31,7 @@ pub fn write_parquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -
         std::fs::create_dir_all(dir).at(dir)?;
     }
     let file = File::create(path).at(path)?;
-    let pq = |source| DataError::Parquet {
-        path: path.to_owned(),
-        source,
-    };
+    let pq = |source| DataError::Parquet { path: path.to_owned(), source };
     let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties())).map_err(pq)?;
     let mut rows = 0u64;
     for batch in batches {
@@ -49,13 +46,7 @@ pub fn write_parquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -
 /// Read every batch of a Parquet file (for the small reference tables).
 pub fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>> {
     let file = File::open(path).at(path)?;
-    let pq = |source| DataError::Parquet {
-        path: path.to_owned(),
-        source,
-    };
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(pq)?
-        .build()
-        .map_err(pq)?;
+    let pq = |source| DataError::Parquet { path: path.to_owned(), source };
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?.build().map_err(pq)?;
     Ok(reader.collect::<std::result::Result<Vec<_>, _>>()?)
 }

@@ -28,10 +28,7 @@ pub fn thousands_usd_to_usd(text: &str) -> Option<f64> {
         Some(p) => (&bytes[..p], &bytes[p + 1..]),
         None => (bytes, &[][..]),
     };
-    if (int.is_empty() && frac.is_empty())
-        || !int.iter().all(u8::is_ascii_digit)
-        || !frac.iter().all(u8::is_ascii_digit)
-    {
+    if (int.is_empty() && frac.is_empty()) || !int.iter().all(u8::is_ascii_digit) || !frac.iter().all(u8::is_ascii_digit) {
         return None;
     }
     let mut buf = [0u8; 80];

@@ -28,14 +28,7 @@ pub enum Table {
 
 impl Table {
     /// Every table, in a stable order.
-    pub const ALL: [Table; 6] = [
-        Table::Trade,
-        Table::Countries,
-        Table::Products,
-        Table::Materials,
-        Table::Production,
-        Table::Governance,
-    ];
+    pub const ALL: [Table; 6] = [Table::Trade, Table::Countries, Table::Products, Table::Materials, Table::Production, Table::Governance];
 
     /// The table's name in SQL and on disk.
     pub fn name(self) -> &'static str {

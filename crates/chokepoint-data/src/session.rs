@@ -27,26 +27,17 @@ pub const TRADE_FILES: &str = "trade_files";
 /// The plans hold no process-local state beyond the table paths.
 pub async fn session(store: &Store) -> Result<SessionContext> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let config = SessionConfig::new()
-        .with_target_partitions(threads)
-        .with_information_schema(true);
+    let config = SessionConfig::new().with_target_partitions(threads).with_information_schema(true);
     let ctx = SessionContext::new_with_config(config);
     for table in Table::ALL {
         let path = store.table_path(table);
-        let url = path
-            .to_str()
-            .ok_or_else(|| DataError::Invalid(format!("{}: store path is not UTF-8", path.display())))?;
+        let url = path.to_str().ok_or_else(|| DataError::Invalid(format!("{}: store path is not UTF-8", path.display())))?;
         if table == Table::Trade {
-            let opts = ParquetReadOptions::default()
-                .table_partition_cols(vec![("year".to_owned(), DataType::Int32)])
-                .file_extension(".parquet");
+            let opts =
+                ParquetReadOptions::default().table_partition_cols(vec![("year".to_owned(), DataType::Int32)]).file_extension(".parquet");
             ctx.register_parquet(TRADE_FILES, &format!("{url}/"), opts).await?;
-            let view = ctx
-                .sql(&format!(
-                    "SELECT year, exporter, importer, hs6, value_usd, quantity_t FROM {TRADE_FILES}"
-                ))
-                .await?
-                .into_view();
+            let view =
+                ctx.sql(&format!("SELECT year, exporter, importer, hs6, value_usd, quantity_t FROM {TRADE_FILES}")).await?.into_view();
             ctx.register_table("trade", view)?;
         } else {
             ctx.register_parquet(table.name(), url, ParquetReadOptions::default()).await?;

@@ -49,17 +49,9 @@ impl Store {
         };
         let manifest = Manifest::read(&root)?;
         if manifest.schema_version != SCHEMA_VERSION {
-            return Err(DataError::SchemaVersion {
-                path: root,
-                found: manifest.schema_version,
-                expected: SCHEMA_VERSION,
-            });
+            return Err(DataError::SchemaVersion { path: root, found: manifest.schema_version, expected: SCHEMA_VERSION });
         }
-        Ok(Store {
-            data_dir: data_dir.to_owned(),
-            root,
-            manifest,
-        })
+        Ok(Store { data_dir: data_dir.to_owned(), root, manifest })
     }
 
     /// Open the current store, or `None` when there is none yet.
@@ -126,17 +118,9 @@ impl StagedStore {
         let stores = data_dir.join(STORES);
         std::fs::create_dir_all(&stores).at(&stores)?;
         remove_stale_staging(&stores);
-        let dir = stores.join(format!(
-            "{STAGING_PREFIX}{}-{}",
-            std::process::id(),
-            chrono::Utc::now().format("%Y%m%dT%H%M%S%f")
-        ));
+        let dir = stores.join(format!("{STAGING_PREFIX}{}-{}", std::process::id(), chrono::Utc::now().format("%Y%m%dT%H%M%S%f")));
         std::fs::create_dir(&dir).at(&dir)?;
-        Ok(StagedStore {
-            data_dir: data_dir.to_owned(),
-            dir,
-            committed: false,
-        })
+        Ok(StagedStore { data_dir: data_dir.to_owned(), dir, committed: false })
     }
 
     /// The staging directory, where tables are written.
@@ -247,10 +231,7 @@ fn symlink(target: PathBuf, link: &Path) -> Result<()> {
 
 #[cfg(not(unix))]
 fn symlink(_target: PathBuf, link: &Path) -> Result<()> {
-    Err(DataError::Invalid(format!(
-        "{}: chokepoint's store needs symbolic links (a POSIX system)",
-        link.display()
-    )))
+    Err(DataError::Invalid(format!("{}: chokepoint's store needs symbolic links (a POSIX system)", link.display())))
 }
 
 fn sync_dir(dir: &Path) {
@@ -293,12 +274,8 @@ pub fn parquet_files(path: &Path) -> Result<Vec<PathBuf>> {
 
 fn parquet_row_count(path: &Path) -> Result<u64> {
     let file = std::fs::File::open(path).at(path)?;
-    let reader = parquet::file::serialized_reader::SerializedFileReader::new(file).map_err(|source| {
-        DataError::Parquet {
-            path: path.to_owned(),
-            source,
-        }
-    })?;
+    let reader = parquet::file::serialized_reader::SerializedFileReader::new(file)
+        .map_err(|source| DataError::Parquet { path: path.to_owned(), source })?;
     use parquet::file::reader::FileReader;
     Ok(reader.metadata().file_metadata().num_rows() as u64)
 }

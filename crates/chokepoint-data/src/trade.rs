@@ -50,7 +50,14 @@ pub struct YearWritten {
 ///
 /// Rows can share a key only through two source codes of one ISO3; a row whose source
 /// codes repeat too is a duplicate in the source, and an error (`source` names it).
-pub fn write_year(store_dir: &Path, year: i32, part: usize, iso3s: &[String], mut rows: Vec<TradeRow>, source: &str) -> Result<YearWritten> {
+pub fn write_year(
+    store_dir: &Path,
+    year: i32,
+    part: usize,
+    iso3s: &[String],
+    mut rows: Vec<TradeRow>,
+    source: &str,
+) -> Result<YearWritten> {
     rows.sort_unstable_by_key(|r| (r.key(), r.importer_code, r.exporter_code));
     let mut merged = 0u64;
     let mut out: Vec<TradeRow> = Vec::with_capacity(rows.len());
@@ -86,10 +93,7 @@ pub fn write_year(store_dir: &Path, year: i32, part: usize, iso3s: &[String], mu
             hs6.append_value(format_hs6(r.hs6, &mut hs_buf));
         }
         let value = Float64Array::from_iter_values(chunk.iter().map(|r| r.value_usd));
-        let quantity: Float64Array = chunk
-            .iter()
-            .map(|r| (!r.quantity_t.is_nan()).then_some(r.quantity_t))
-            .collect();
+        let quantity: Float64Array = chunk.iter().map(|r| (!r.quantity_t.is_nan()).then_some(r.quantity_t)).collect();
         batches.push(RecordBatch::try_new(
             schema.clone(),
             vec![
@@ -101,11 +105,7 @@ pub fn write_year(store_dir: &Path, year: i32, part: usize, iso3s: &[String], mu
             ],
         )?);
     }
-    let rows = if out.is_empty() {
-        0
-    } else {
-        write_parquet(&trade_part_path(store_dir, year, part), &schema, &batches)?
-    };
+    let rows = if out.is_empty() { 0 } else { write_parquet(&trade_part_path(store_dir, year, part), &schema, &batches)? };
     Ok(YearWritten { rows, merged })
 }
 
@@ -168,6 +168,9 @@ mod tests {
         let iso3s: Vec<String> = ["CHN", "JPN"].iter().map(|s| s.to_string()).collect();
         let rows = vec![row(1, 280530, 0, 10.0, 1.0), row(1, 280530, 0, 10.0, 1.0)];
         let err = write_year(dir.path(), 2022, 0, &iso3s, rows, "f.csv").unwrap_err().to_string();
-        assert!(err.contains("f.csv: the flow year 2022, exporter CHN (code 0), importer JPN (code 1), HS6 280530 appears more than once"), "{err}");
+        assert!(
+            err.contains("f.csv: the flow year 2022, exporter CHN (code 0), importer JPN (code 1), HS6 280530 appears more than once"),
+            "{err}"
+        );
     }
 }

@@ -99,20 +99,14 @@ fn a_release_replaces_its_years_and_keeps_the_rest_of_the_store() {
     // The store's own countries serve when the release brings no code file.
     let trade = write(d, "BACI_HS92_Y2022_V202401b.csv", &format!("{HEADER}2022,156,392,280530,1,1\n"));
     ingest_baci(&data, &[trade], &opts()).unwrap();
-    assert_eq!(
-        sql(&data, "SELECT year, count(*) FROM trade GROUP BY year ORDER BY year"),
-        vec![vec!["2010", "2"], vec!["2022", "1"]]
-    );
+    assert_eq!(sql(&data, "SELECT year, count(*) FROM trade GROUP BY year ORDER BY year"), vec![vec!["2010", "2"], vec!["2022", "1"]]);
     assert_eq!(sql(&data, "SELECT count(*) FROM materials"), vec![vec!["3"]]);
     assert_eq!(sql(&data, "SELECT count(*) FROM governance WHERE country = 'JPN'"), vec![vec!["2"]]);
     // Another HS revision needs --replace-all.
     let hs17 = write(d, "BACI_HS17_Y2022_V202401b.csv", &format!("{HEADER}2022,156,392,280530,1,1\n"));
     let err = ingest_baci(&data, std::slice::from_ref(&hs17), &opts()).unwrap_err().to_string();
     assert!(err.contains("the store's trade is HS92 and these files are HS17"), "{err}");
-    let all = BaciOptions {
-        replace_all: true,
-        ..opts()
-    };
+    let all = BaciOptions { replace_all: true, ..opts() };
     ingest_baci(&data, &[hs17], &all).unwrap();
     assert_eq!(sql(&data, "SELECT year, count(*) FROM trade GROUP BY year"), vec![vec!["2022", "1"]]);
 }
@@ -201,18 +195,12 @@ fn skip_mode_counts_and_reports_bad_rows() {
     let f = write(
         d,
         "BACI_HS92_Y2022_V202401b.csv",
-        &format!("{HEADER}2022,156,392,280530,1,1\n2022,156,392,10111,1,1\n2022,156,392,280530\n2022,36,392,280530,-1,1\n2022,36,392,280530,2,2\n"),
+        &format!(
+            "{HEADER}2022,156,392,280530,1,1\n2022,156,392,10111,1,1\n2022,156,392,280530\n2022,36,392,280530,-1,1\n2022,36,392,280530,2,2\n"
+        ),
     );
     let data = d.join("data");
-    let s = ingest_baci(
-        &data,
-        &[f, codes(d)],
-        &BaciOptions {
-            on_error: OnError::Skip,
-            ..opts()
-        },
-    )
-    .unwrap();
+    let s = ingest_baci(&data, &[f, codes(d)], &BaciOptions { on_error: OnError::Skip, ..opts() }).unwrap();
     assert_eq!((s.rows_read, s.skipped), (2, 3));
     assert!(s.skipped_examples[0].contains(":3:4: k is \"10111\""), "{:?}", s.skipped_examples);
     assert!(s.skipped_examples[1].contains(":4: row has 4 fields"), "{:?}", s.skipped_examples);
@@ -297,10 +285,7 @@ fn a_repeated_row_is_an_error_not_a_sum() {
 
 #[test]
 fn a_flow_within_one_country() {
-    assert_rejected(
-        &format!("{HEADER}2022,392,392,280530,1,1\n"),
-        ":2:3: j is \"392\", expected an importer other than the exporter",
-    );
+    assert_rejected(&format!("{HEADER}2022,392,392,280530,1,1\n"), ":2:3: j is \"392\", expected an importer other than the exporter");
 }
 
 #[test]
@@ -313,10 +298,7 @@ fn an_unknown_hs_revision_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let f = write(d, "flows.csv", &format!("{HEADER}2022,156,392,280530,1,1\n"));
-    let o = BaciOptions {
-        hs_revision: Some("foo bar".into()),
-        ..opts()
-    };
+    let o = BaciOptions { hs_revision: Some("foo bar".into()), ..opts() };
     let err = ingest_baci(&d.join("data"), &[f, codes(d)], &o).unwrap_err().to_string();
     assert!(err.contains("HS revision \"FOO BAR\" is not one of BACI's: HS92, HS96"), "{err}");
 }
@@ -337,10 +319,7 @@ fn a_corrupt_zip_member_fails_even_when_skipping_bad_rows() {
     let at = bytes.windows(5).position(|w| w == b"100.5").unwrap();
     bytes[at] = b'9'; // the CRC-32 no longer matches
     std::fs::write(&zip_path, &bytes).unwrap();
-    let skip = BaciOptions {
-        on_error: OnError::Skip,
-        ..opts()
-    };
+    let skip = BaciOptions { on_error: OnError::Skip, ..opts() };
     let err = ingest_baci(&d.join("data"), &[zip_path], &skip).unwrap_err().to_string();
     assert!(err.contains("it is corrupt or truncated"), "{err}");
     assert!(!d.join("data/store").exists());

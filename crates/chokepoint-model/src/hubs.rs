@@ -35,19 +35,12 @@ impl HubList {
     ///
     /// Errors: TOML syntax or shape (with line and column), a code that is not ISO3.
     pub fn from_toml(text: &str, file: &str) -> Result<HubList, ImporterError> {
-        let mut list: HubList = toml::from_str(text).map_err(|e| ImporterError::File {
-            file: file.to_owned(),
-            message: e.to_string(),
-        })?;
+        let mut list: HubList = toml::from_str(text).map_err(|e| ImporterError::File { file: file.to_owned(), message: e.to_string() })?;
         for h in &mut list.hubs {
             h.iso3 = h
                 .iso3
                 .parse::<Iso3>()
-                .map_err(|source| ImporterError::Member {
-                    file: file.to_owned(),
-                    group: "hub".to_owned(),
-                    source,
-                })?
+                .map_err(|source| ImporterError::Member { file: file.to_owned(), group: "hub".to_owned(), source })?
                 .to_string();
         }
         Ok(list)
@@ -60,10 +53,8 @@ impl HubList {
 
     /// Read and parse a hub file.
     pub fn load(path: &std::path::Path) -> Result<HubList, ImporterError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ImporterError::File {
-            file: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ImporterError::File { file: path.display().to_string(), message: e.to_string() })?;
         HubList::from_toml(&text, &path.display().to_string())
     }
 
@@ -87,7 +78,8 @@ mod tests {
         let h = HubList::builtin();
         assert_eq!(h.codes(), ["NLD", "BEL", "SGP", "HKG"]);
         assert!(h.contains("SGP") && !h.contains("CHN"));
-        let e = HubList::from_toml("version = \"1\"\n[[hub]]\niso3 = \"XX\"\nname = \"\"\nwhy = \"\"\nsource = \"\"\n", "h.toml").unwrap_err();
+        let e =
+            HubList::from_toml("version = \"1\"\n[[hub]]\niso3 = \"XX\"\nname = \"\"\nwhy = \"\"\nsource = \"\"\n", "h.toml").unwrap_err();
         assert!(e.to_string().contains("h.toml") && e.to_string().contains("XX"), "{e}");
     }
 }

@@ -117,15 +117,10 @@ impl CountryGroups {
     ///
     /// Errors: TOML syntax or shape (with line and column), a member code that is not ISO3.
     pub fn from_toml(text: &str, file: &str) -> Result<CountryGroups, ImporterError> {
-        let parsed: GroupFile = toml::from_str(text).map_err(|e| ImporterError::File {
-            file: file.to_owned(),
-            message: e.to_string(),
-        })?;
+        let parsed: GroupFile = toml::from_str(text).map_err(|e| ImporterError::File { file: file.to_owned(), message: e.to_string() })?;
         let mut groups = BTreeMap::new();
-        let invalid = |group: &str, message: String| ImporterError::File {
-            file: file.to_owned(),
-            message: format!("group {group:?}: {message}"),
-        };
+        let invalid =
+            |group: &str, message: String| ImporterError::File { file: file.to_owned(), message: format!("group {group:?}: {message}") };
         for mut g in parsed.group {
             if g.name.is_empty() || !g.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
                 return Err(invalid(&g.name, "a name is letters, digits, '_' or '-' (no '+', which joins coalitions)".into()));
@@ -134,7 +129,10 @@ impl CountryGroups {
                 return Err(invalid(&g.name, "no members".into()));
             }
             if let Some(m) = g.members.iter().find(|m| m.until.is_some_and(|u| u < m.from)) {
-                return Err(invalid(&g.name, format!("member {} leaves ({}) before it joins ({})", m.iso3, m.until.expect("until"), m.from)));
+                return Err(invalid(
+                    &g.name,
+                    format!("member {} leaves ({}) before it joins ({})", m.iso3, m.until.expect("until"), m.from),
+                ));
             }
             if groups.contains_key(&g.name.to_ascii_uppercase()) {
                 return Err(invalid(&g.name, "defined twice".into()));
@@ -143,27 +141,18 @@ impl CountryGroups {
                 m.iso3 = m
                     .iso3
                     .parse::<Iso3>()
-                    .map_err(|source| ImporterError::Member {
-                        file: file.to_owned(),
-                        group: g.name.clone(),
-                        source,
-                    })?
+                    .map_err(|source| ImporterError::Member { file: file.to_owned(), group: g.name.clone(), source })?
                     .to_string();
             }
             groups.insert(g.name.to_ascii_uppercase(), g);
         }
-        Ok(CountryGroups {
-            version: parsed.version,
-            groups,
-        })
+        Ok(CountryGroups { version: parsed.version, groups })
     }
 
     /// Read and parse a group file.
     pub fn load(path: &Path) -> Result<CountryGroups, ImporterError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ImporterError::File {
-            file: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ImporterError::File { file: path.display().to_string(), message: e.to_string() })?;
         CountryGroups::from_toml(&text, &path.display().to_string())
     }
 
@@ -191,18 +180,10 @@ impl CountryGroups {
             } else if let Ok(c) = part.parse::<Iso3>() {
                 specs.push(ImporterSpec::Country(c));
             } else {
-                return Err(ImporterError::Unknown {
-                    spec: text.to_owned(),
-                    part: (*part).to_owned(),
-                    known: self.names().join(", "),
-                });
+                return Err(ImporterError::Unknown { spec: text.to_owned(), part: (*part).to_owned(), known: self.names().join(", ") });
             }
         }
-        Ok(if specs.len() == 1 {
-            specs.pop().expect("one")
-        } else {
-            ImporterSpec::Coalition(specs)
-        })
+        Ok(if specs.len() == 1 { specs.pop().expect("one") } else { ImporterSpec::Coalition(specs) })
     }
 
     /// The countries an importer stands for in `year`: a group's members on 1 July of
@@ -221,12 +202,7 @@ impl CountryGroups {
             ImporterSpec::Group(name) => {
                 let day = NaiveDate::from_ymd_opt(year, 7, 1).expect("valid date");
                 if let Some(g) = self.group(name) {
-                    out.extend(
-                        g.members
-                            .iter()
-                            .filter(|m| m.from <= day && m.until.is_none_or(|u| day <= u))
-                            .map(|m| m.iso3.clone()),
-                    );
+                    out.extend(g.members.iter().filter(|m| m.from <= day && m.until.is_none_or(|u| day <= u)).map(|m| m.iso3.clone()));
                 }
             }
             ImporterSpec::Coalition(parts) => {
@@ -302,7 +278,8 @@ mod tests {
         assert!(err(group("X", "")).contains("group \"X\": no members"));
         let e = err(group("X", "{ iso3 = \"DEU\", from = \"2000-01-01\", until = \"1999-01-01\" }"));
         assert!(e.contains("DEU leaves (1999-01-01) before it joins (2000-01-01)"), "{e}");
-        let twice = group("X", "{ iso3 = \"DEU\", from = \"2000-01-01\" }") + &group("x", "{ iso3 = \"DEU\", from = \"2000-01-01\" }").replace("version = \"1\"\n", "");
+        let twice = group("X", "{ iso3 = \"DEU\", from = \"2000-01-01\" }")
+            + &group("x", "{ iso3 = \"DEU\", from = \"2000-01-01\" }").replace("version = \"1\"\n", "");
         assert!(err(twice).contains("defined twice"));
     }
 

@@ -63,11 +63,7 @@ impl Hs6 {
 impl FromStr for Hs6 {
     type Err = CodeError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if is_hs6(s.as_bytes()) {
-            Ok(Hs6(s.to_owned()))
-        } else {
-            Err(CodeError::Hs6(s.to_owned()))
-        }
+        if is_hs6(s.as_bytes()) { Ok(Hs6(s.to_owned())) } else { Err(CodeError::Hs6(s.to_owned())) }
     }
 }
 

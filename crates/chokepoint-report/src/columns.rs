@@ -153,9 +153,8 @@ pub fn lists_joined(batch: &RecordBatch) -> Result<RecordBatch, arrow::error::Ar
             let text: Vec<Option<String>> = (0..list.len())
                 .map(|i| {
                     let v = list.value(i);
-                    let items: Vec<String> = (0..v.len())
-                        .map(|j| arrow::util::display::array_value_to_string(&v, j))
-                        .collect::<Result<_, _>>()?;
+                    let items: Vec<String> =
+                        (0..v.len()).map(|j| arrow::util::display::array_value_to_string(&v, j)).collect::<Result<_, _>>()?;
                     Ok(Some(items.join(";")))
                 })
                 .collect::<Result<_, arrow::error::ArrowError>>()?;

@@ -102,11 +102,9 @@ pub fn dependency_table(result: &DependencyResult, flavour: Flavour) -> String {
             match basis {
                 Basis::Value => usd(r.import_value_usd),
                 // Flows without tonnes are outside the shares: say how much value that is.
-                Basis::Quantity if r.value_share_without_quantity > MARK_SHARE => format!(
-                    "{} (+{} of value w/o t)",
-                    r.import_quantity_t.map_or("–".into(), tonnes),
-                    pct(r.value_share_without_quantity)
-                ),
+                Basis::Quantity if r.value_share_without_quantity > MARK_SHARE => {
+                    format!("{} (+{} of value w/o t)", r.import_quantity_t.map_or("–".into(), tonnes), pct(r.value_share_without_quantity))
+                }
                 Basis::Quantity => r.import_quantity_t.map_or("–".into(), tonnes),
             },
             r.supplier_count.to_string(),
@@ -328,7 +326,11 @@ pub fn briefing(briefings: &[ImporterBriefing], result: &DependencyResult, min_v
         if b.biggest_changes.is_empty() {
             let _ = writeln!(out, "{bullet}no figures ten years earlier to compare with");
         } else {
-            let _ = writeln!(out, "{bullet}largest ten-year changes of the top-supplier share (imports of at least {} USD):", usd(min_value_usd));
+            let _ = writeln!(
+                out,
+                "{bullet}largest ten-year changes of the top-supplier share (imports of at least {} USD):",
+                usd(min_value_usd)
+            );
             for c in &b.biggest_changes {
                 let then = match (&c.top_supplier_10y_ago, c.top_share_10y_ago) {
                     (Some(s), Some(v)) => format!("{s} {}", pct(v)),

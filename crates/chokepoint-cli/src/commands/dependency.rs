@@ -142,7 +142,9 @@ fn parse_usd(s: &str) -> Result<f64, String> {
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = "Shares are 0–1 on the chosen basis; values in USD, quantities in tonnes. Rows are ranked per importer and year, most concentrated (HHI) first.\n\nExamples:\n  chokepoint dependency --importer JPN,DEU,JPN+DEU --year 2022\n  chokepoint dependency --importer EU27 --hs 280530,284690 --years 2013..2022 --format csv\n  chokepoint dependency -m cobalt -m lithium --basis quantity --watch CHN,COD --rivals\n  chokepoint dependency --years 1995..2024 --format parquet --out deps.parquet")]
+#[command(
+    after_help = "Shares are 0–1 on the chosen basis; values in USD, quantities in tonnes. Rows are ranked per importer and year, most concentrated (HHI) first.\n\nExamples:\n  chokepoint dependency --importer JPN,DEU,JPN+DEU --year 2022\n  chokepoint dependency --importer EU27 --hs 280530,284690 --years 2013..2022 --format csv\n  chokepoint dependency -m cobalt -m lithium --basis quantity --watch CHN,COD --rivals\n  chokepoint dependency --years 1995..2024 --format parquet --out deps.parquet"
+)]
 pub struct DependencyArgs {
     #[command(flatten)]
     sel: SelectionArgs,
@@ -152,7 +154,9 @@ pub struct DependencyArgs {
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = "The briefing, per importer and its latest year: materials whose top supplier is above the benchmark, the watched suppliers' weight, the largest ten-year changes; then the full table with second tier and rivals. Formats: table and md print both; json holds {briefing, rows, totals, notices, provenance}; csv and parquet hold the table only.\n\nExamples:\n  chokepoint report\n  chokepoint report --importer JPN,DEU,JPN+DEU,EU27 --year 2022 --format md --out report.md")]
+#[command(
+    after_help = "The briefing, per importer and its latest year: materials whose top supplier is above the benchmark, the watched suppliers' weight, the largest ten-year changes; then the full table with second tier and rivals. Formats: table and md print both; json holds {briefing, rows, totals, notices, provenance}; csv and parquet hold the table only.\n\nExamples:\n  chokepoint report\n  chokepoint report --importer JPN,DEU,JPN+DEU,EU27 --year 2022 --format md --out report.md"
+)]
 pub struct ReportArgs {
     #[command(flatten)]
     sel: SelectionArgs,
@@ -220,7 +224,11 @@ async fn compute(ctx: &Context, req: &DependencyRequest) -> anyhow::Result<Depen
 }
 
 /// Where the output goes: `--out FILE` (atomic), else stdout. Parquet never goes to a terminal.
-fn emit(sel: &SelectionArgs, ctx: &Context, write: impl FnOnce(&mut dyn Write, bool) -> Result<(), chokepoint_report::ReportError>) -> anyhow::Result<()> {
+fn emit(
+    sel: &SelectionArgs,
+    ctx: &Context,
+    write: impl FnOnce(&mut dyn Write, bool) -> Result<(), chokepoint_report::ReportError>,
+) -> anyhow::Result<()> {
     match sel.out.as_ref().filter(|p| p.as_os_str() != "-") {
         Some(path) => {
             write_atomically(path, |w| write(w, false))?;

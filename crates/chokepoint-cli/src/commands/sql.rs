@@ -11,7 +11,9 @@ use crate::Context;
 use crate::output::{Format, write_batches};
 
 #[derive(Args, Debug)]
-#[command(after_help = "Tables: trade(year, exporter, importer, hs6, value_usd, quantity_t), countries, products, materials, production, governance. `SHOW TABLES` and `DESCRIBE trade` list them.\n\nExamples:\n  chokepoint sql \"SELECT count(*) FROM trade\"\n  chokepoint sql --format csv \"SELECT exporter, sum(value_usd) AS usd FROM trade WHERE importer = 'JPN' AND hs6 = '280530' AND year = 2022 GROUP BY exporter ORDER BY usd DESC\"")]
+#[command(
+    after_help = "Tables: trade(year, exporter, importer, hs6, value_usd, quantity_t), countries, products, materials, production, governance. `SHOW TABLES` and `DESCRIBE trade` list them.\n\nExamples:\n  chokepoint sql \"SELECT count(*) FROM trade\"\n  chokepoint sql --format csv \"SELECT exporter, sum(value_usd) AS usd FROM trade WHERE importer = 'JPN' AND hs6 = '280530' AND year = 2022 GROUP BY exporter ORDER BY usd DESC\""
+)]
 pub struct SqlArgs {
     /// The SQL statement (DataFusion dialect).
     query: String,
@@ -24,10 +26,7 @@ pub async fn run(ctx: &Context, args: SqlArgs) -> anyhow::Result<()> {
     let store = Store::open(&ctx.data_dir)?;
     let sc = session(&store).await?;
     // Read-only: no CREATE, INSERT, COPY or SET — the store changes only through `ingest`.
-    let read_only = SQLOptions::new()
-        .with_allow_ddl(false)
-        .with_allow_dml(false)
-        .with_allow_statements(false);
+    let read_only = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
     let df = match sc.sql_with_options(&args.query, read_only).await {
         Ok(df) => df,
         // DataFusion refuses DDL, DML and statements with "… not supported".

@@ -110,10 +110,7 @@ impl Csv {
         match &self.member {
             None => f(Box::new(file)),
             Some(m) => {
-                let zip_err = |source| DataError::Zip {
-                    path: self.container.clone(),
-                    source,
-                };
+                let zip_err = |source| DataError::Zip { path: self.container.clone(), source };
                 let mut archive = zip::ZipArchive::new(file).map_err(zip_err)?;
                 let entry = archive.by_name(m).map_err(zip_err)?;
                 f(Box::new(entry))
@@ -141,11 +138,8 @@ fn list_inputs(inputs: &[PathBuf]) -> Result<Vec<Csv>> {
     for input in inputs {
         let md = std::fs::metadata(input).at(input)?;
         if md.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(input)
-                .at(input)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file())
-                .collect();
+            let mut files: Vec<PathBuf> =
+                std::fs::read_dir(input).at(input)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
             files.sort();
             out.extend(list_inputs(&files)?);
             continue;
@@ -153,36 +147,17 @@ fn list_inputs(inputs: &[PathBuf]) -> Result<Vec<Csv>> {
         let lower = input.to_string_lossy().to_ascii_lowercase();
         if lower.ends_with(".zip") {
             let f = std::fs::File::open(input).at(input)?;
-            let mut archive = zip::ZipArchive::new(f).map_err(|source| DataError::Zip {
-                path: input.clone(),
-                source,
-            })?;
+            let mut archive = zip::ZipArchive::new(f).map_err(|source| DataError::Zip { path: input.clone(), source })?;
             let mut names: Vec<String> = archive.file_names().filter_map(|n| n.ok().map(|n| n.into_owned())).collect();
             names.sort();
             for name in names {
                 if let Some(kind) = classify(&name) {
-                    let size = archive
-                        .by_name(&name)
-                        .map_err(|source| DataError::Zip {
-                            path: input.clone(),
-                            source,
-                        })?
-                        .size();
-                    out.push(Csv {
-                        container: input.clone(),
-                        member: Some(name),
-                        kind,
-                        size,
-                    });
+                    let size = archive.by_name(&name).map_err(|source| DataError::Zip { path: input.clone(), source })?.size();
+                    out.push(Csv { container: input.clone(), member: Some(name), kind, size });
                 }
             }
         } else if let Some(kind) = classify(&lower) {
-            out.push(Csv {
-                container: input.clone(),
-                member: None,
-                kind,
-                size: md.len(),
-            });
+            out.push(Csv { container: input.clone(), member: None, kind, size: md.len() });
         } else {
             return Err(DataError::Invalid(format!(
                 "{}: not a BACI release file; expected a .zip or .csv (BACI_HS*_Y*_V*.csv, country_codes_*.csv, product_codes_*.csv)",
@@ -211,20 +186,14 @@ fn revision_and_release(name: &str) -> (Option<String>, Option<String>) {
 
 /// `BACI_HS92_Y2022_V202401b.csv` → 2022.
 fn year_in_name(name: &str) -> Option<i64> {
-    name.trim_end_matches(".csv")
-        .split('_')
-        .find_map(|p| p.strip_prefix('Y').filter(|y| y.len() == 4).and_then(|y| y.parse().ok()))
+    name.trim_end_matches(".csv").split('_').find_map(|p| p.strip_prefix('Y').filter(|y| y.len() == 4).and_then(|y| y.parse().ok()))
 }
 
 /// The HS revisions CEPII publishes BACI in.
 const HS_REVISIONS: [&str; 7] = ["HS92", "HS96", "HS02", "HS07", "HS12", "HS17", "HS22"];
 
 fn csv_reader(r: Box<dyn Read + '_>) -> csv::Reader<Box<dyn Read + '_>> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(r)
+    csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 20).from_reader(r)
 }
 
 fn csv_err(label: &str, e: csv::Error) -> DataError {
@@ -233,9 +202,7 @@ fn csv_err(label: &str, e: csv::Error) -> DataError {
 }
 
 fn header_fields(rec: &csv::StringRecord) -> Vec<String> {
-    rec.iter()
-        .map(|f| f.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
-        .collect()
+    rec.iter().map(|f| f.trim().trim_start_matches('\u{feff}').to_ascii_lowercase()).collect()
 }
 
 fn read_country_codes(csv: &Csv) -> Result<CountryTable> {
@@ -266,16 +233,11 @@ fn read_country_codes_from(mut rdr: csv::Reader<Box<dyn Read + '_>>, label: Stri
     while rdr.read_record(&mut rec).map_err(|e| csv_err(&label, e))? {
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let get = |i: usize| rec.get(i).unwrap_or("").trim();
-        let c: i32 = get(code).parse().map_err(|_| {
-            DataError::bad_value(format!("{label}:{line}:{}", code + 1), "country_code", get(code), "an integer")
-        })?;
+        let c: i32 = get(code)
+            .parse()
+            .map_err(|_| DataError::bad_value(format!("{label}:{line}:{}", code + 1), "country_code", get(code), "an integer"))?;
         if get(iso3).len() != 3 {
-            return Err(DataError::bad_value(
-                format!("{label}:{line}:{}", iso3 + 1),
-                "country_iso3",
-                get(iso3),
-                "a 3-character ISO3 code",
-            ));
+            return Err(DataError::bad_value(format!("{label}:{line}:{}", iso3 + 1), "country_iso3", get(iso3), "a 3-character ISO3 code"));
         }
         rows.push(Country::from_baci(c, get(name), get(iso2), get(iso3)));
     }
@@ -338,21 +300,12 @@ impl TradeParser<'_> {
     }
 
     fn bad(&self, line: u64, col: usize, found: &[u8], expected: &str) -> DataError {
-        DataError::bad_value(
-            self.loc(line, col),
-            FIELDS[col],
-            String::from_utf8_lossy(found).trim(),
-            expected,
-        )
+        DataError::bad_value(self.loc(line, col), FIELDS[col], String::from_utf8_lossy(found).trim(), expected)
     }
 
     fn parse(&self, rec: &csv::ByteRecord, line: u64) -> Result<(i32, TradeRow)> {
         if rec.len() != 6 {
-            return Err(DataError::RowLength {
-                location: format!("{}:{line}", self.label),
-                expected: 6,
-                found: rec.len(),
-            });
+            return Err(DataError::RowLength { location: format!("{}:{line}", self.label), expected: 6, found: rec.len() });
         }
         let field = |i: usize| trim_bytes(&rec[i]);
         let year = parse_int(field(0))
@@ -392,26 +345,11 @@ impl TradeParser<'_> {
             return Err(self.bad(line, 3, k, expected));
         }
         let hs6 = k.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
-        let value_usd = std::str::from_utf8(field(4))
-            .ok()
-            .and_then(baci_value_usd)
-            .ok_or_else(|| self.bad(line, 4, field(4), VALUE_EXPECTED))?;
-        let quantity_t = std::str::from_utf8(field(5))
-            .ok()
-            .and_then(baci_quantity_t)
-            .ok_or_else(|| self.bad(line, 5, field(5), QUANTITY_EXPECTED))?;
-        Ok((
-            year,
-            TradeRow {
-                importer,
-                hs6,
-                exporter,
-                importer_code,
-                exporter_code,
-                value_usd,
-                quantity_t,
-            },
-        ))
+        let value_usd =
+            std::str::from_utf8(field(4)).ok().and_then(baci_value_usd).ok_or_else(|| self.bad(line, 4, field(4), VALUE_EXPECTED))?;
+        let quantity_t =
+            std::str::from_utf8(field(5)).ok().and_then(baci_quantity_t).ok_or_else(|| self.bad(line, 5, field(5), QUANTITY_EXPECTED))?;
+        Ok((year, TradeRow { importer, hs6, exporter, importer_code, exporter_code, value_usd, quantity_t }))
     }
 
     /// Apply the bad-row policy: `Ok(())` to go on (row skipped), `Err` to stop.
@@ -459,25 +397,12 @@ fn read_trade_csv(
 ) -> Result<ParsedTrade> {
     let mut rec = csv::ByteRecord::new();
     let header_ok = rdr.read_byte_record(&mut rec).map_err(|e| csv_err(label, e))?;
-    let header: Vec<String> = rec
-        .iter()
-        .map(|h| String::from_utf8_lossy(trim_bytes(h)).trim_start_matches('\u{feff}').to_owned())
-        .collect();
+    let header: Vec<String> =
+        rec.iter().map(|h| String::from_utf8_lossy(trim_bytes(h)).trim_start_matches('\u{feff}').to_owned()).collect();
     if !header_ok || header != FIELDS {
-        return Err(DataError::Header {
-            file: label.to_owned(),
-            expected: FIELDS.join(","),
-            found: header.join(","),
-        });
+        return Err(DataError::Header { file: label.to_owned(), expected: FIELDS.join(","), found: header.join(",") });
     }
-    let mut parser = TradeParser {
-        label: label.to_owned(),
-        file_year,
-        lookup,
-        on_error,
-        skipped: 0,
-        examples: Vec::new(),
-    };
+    let mut parser = TradeParser { label: label.to_owned(), file_year, lookup, on_error, skipped: 0, examples: Vec::new() };
     let mut years: BTreeMap<i32, Vec<TradeRow>> = BTreeMap::new();
     // Files hold one year: keep the current year's rows at hand.
     let mut current: Option<(i32, Vec<TradeRow>)> = None;
@@ -521,12 +446,7 @@ fn read_trade_csv(
     if let Some((y, rows)) = current.take() {
         years.entry(y).or_default().extend(rows);
     }
-    Ok(ParsedTrade {
-        years,
-        rows,
-        skipped: parser.skipped,
-        examples: parser.examples,
-    })
+    Ok(ParsedTrade { years, rows, skipped: parser.skipped, examples: parser.examples })
 }
 
 /// Ingest the BACI files `inputs` (zips, CSVs or directories of them) into a new store of
@@ -564,20 +484,16 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
         (None, 1) => revs.iter().next().cloned().expect("one"),
         (None, 0) => {
             return Err(DataError::Invalid(
-                "cannot tell the HS revision from the file names (BACI_HS92_…); give --hs-revision HS92|HS96|HS02|HS07|HS12|HS17|HS22".to_owned(),
+                "cannot tell the HS revision from the file names (BACI_HS92_…); give --hs-revision HS92|HS96|HS02|HS07|HS12|HS17|HS22"
+                    .to_owned(),
             ));
         }
         (None, _) => {
-            return Err(DataError::Invalid(format!(
-                "the files mix HS revisions {revs:?}; ingest one revision at a time"
-            )));
+            return Err(DataError::Invalid(format!("the files mix HS revisions {revs:?}; ingest one revision at a time")));
         }
     };
     if !HS_REVISIONS.contains(&hs_revision.as_str()) {
-        return Err(DataError::Invalid(format!(
-            "HS revision {hs_revision:?} is not one of BACI's: {}",
-            HS_REVISIONS.join(", ")
-        )));
+        return Err(DataError::Invalid(format!("HS revision {hs_revision:?} is not one of BACI's: {}", HS_REVISIONS.join(", "))));
     }
     let release = opts
         .release
@@ -596,10 +512,7 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
 
     // Countries: the store's, updated by the release's code file.
     let countries = match &old {
-        Some(s) => Some(CountryTable::from_batches(
-            &read_parquet(&s.table_path(Table::Countries))?,
-            "store countries",
-        )?),
+        Some(s) => Some(CountryTable::from_batches(&read_parquet(&s.table_path(Table::Countries))?, "store countries")?),
         None => None,
     };
     let mut countries = countries;
@@ -612,7 +525,8 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
     }
     let countries = countries.ok_or_else(|| {
         DataError::Invalid(
-            "no country codes: give the release's country_codes_V*.csv too, or ingest the default dataset first (chokepoint data setup)".to_owned(),
+            "no country codes: give the release's country_codes_V*.csv too, or ingest the default dataset first (chokepoint data setup)"
+                .to_owned(),
         )
     })?;
     let max_code = countries.countries().iter().map(|c| c.baci_code).max().unwrap_or(0).max(0) as usize;
@@ -628,9 +542,7 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
     let mut hashing: BTreeMap<PathBuf, std::thread::JoinHandle<Result<(String, u64)>>> = BTreeMap::new();
     for f in &files {
         let path = f.container.clone();
-        hashing
-            .entry(path.clone())
-            .or_insert_with(|| std::thread::spawn(move || sha256_file(&path)));
+        hashing.entry(path.clone()).or_insert_with(|| std::thread::spawn(move || sha256_file(&path)));
     }
 
     let progress = Progress::new(opts.progress);
@@ -647,7 +559,8 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
         let label = f.label();
         let bar = progress.bytes(f.size, f.base_name());
         let file_year = year_in_name(&f.base_name());
-        let parsed = f.with_reader(|r| read_trade_csv(csv_reader(Box::new(bar.wrap_read(r))), &label, file_year, &lookup, opts.on_error))?;
+        let parsed =
+            f.with_reader(|r| read_trade_csv(csv_reader(Box::new(bar.wrap_read(r))), &label, file_year, &lookup, opts.on_error))?;
         let years = parsed.years;
         rows_read += parsed.rows;
         bar.finish_and_clear();
@@ -656,28 +569,20 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
         examples.extend(parsed.examples);
         for (year, rows) in years {
             if let Some(prev) = year_source.insert(year, label.clone()) {
-                return Err(DataError::Invalid(format!(
-                    "year {year} appears in both {prev} and {label}; give each year once"
-                )));
+                return Err(DataError::Invalid(format!("year {year} appears in both {prev} and {label}; give each year once")));
             }
             let w = write_year(&dir, year, 0, countries.iso3s(), rows, &label)?;
             rows_written += w.rows;
             merged += w.merged;
             trade_years.insert(
                 year,
-                TradeYear {
-                    source: format!("{source_id}/{}", f.base_name()),
-                    hs_revision: hs_revision.clone(),
-                    rows: w.rows,
-                },
+                TradeYear { source: format!("{source_id}/{}", f.base_name()), hs_revision: hs_revision.clone(), rows: w.rows },
             );
         }
     }
     let mut sums: BTreeMap<PathBuf, (String, u64)> = BTreeMap::new();
     for (path, handle) in hashing {
-        let sum = handle
-            .join()
-            .map_err(|_| DataError::Invalid(format!("{}: checksum thread panicked", path.display())))??;
+        let sum = handle.join().map_err(|_| DataError::Invalid(format!("{}: checksum thread panicked", path.display())))??;
         sums.insert(path, sum);
     }
     for f in &trade_files {
@@ -805,10 +710,7 @@ mod tests {
 
     #[test]
     fn names_give_revision_and_release() {
-        assert_eq!(
-            revision_and_release("BACI_HS92_Y2022_V202401b.csv"),
-            (Some("HS92".into()), Some("V202401b".into()))
-        );
+        assert_eq!(revision_and_release("BACI_HS92_Y2022_V202401b.csv"), (Some("HS92".into()), Some("V202401b".into())));
         assert_eq!(revision_and_release("flows.csv"), (None, None));
         assert_eq!(classify("x/country_codes_V202401b.csv"), Some(Kind::Countries));
         assert_eq!(classify("product_codes_HS17_V202401b.csv"), Some(Kind::Products));

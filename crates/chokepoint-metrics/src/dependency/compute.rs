@@ -29,11 +29,7 @@ struct Figures {
 ///
 /// Errors: [`DependencyError::Usage`] for a country, year, material or HS6 code the store
 /// does not know; [`DependencyError::Empty`] when no trade matches; query errors.
-pub async fn dependency(
-    ctx: &SessionContext,
-    manifest: &Manifest,
-    req: &DependencyRequest,
-) -> Result<DependencyResult, DependencyError> {
+pub async fn dependency(ctx: &SessionContext, manifest: &Manifest, req: &DependencyRequest) -> Result<DependencyResult, DependencyError> {
     let mut notices = Vec::new();
     let available: BTreeSet<i32> = manifest.trade_years.keys().copied().collect();
     let (Some(&first), Some(&last)) = (available.first(), available.last()) else {
@@ -46,18 +42,19 @@ pub async fn dependency(
             "{} {} outside the data: the store has trade for {first}–{last}{}",
             if missing.len() == 1 { "year" } else { "years" },
             year_span(&missing) + if missing.len() == 1 { " is" } else { " are" },
-            if available.len() as i32 == last - first + 1 { String::new() } else { " (with gaps; `chokepoint data info` lists them)".into() }
+            if available.len() as i32 == last - first + 1 {
+                String::new()
+            } else {
+                " (with gaps; `chokepoint data info` lists them)".into()
+            }
         )));
     }
     if req.importers.is_empty() {
         return Err(DependencyError::Usage("no importer given (e.g. --importer JPN,DEU,JPN+DEU)".into()));
     }
 
-    let known: BTreeSet<String> = query::text_rows(ctx, "SELECT DISTINCT iso3 FROM countries")
-        .await?
-        .into_iter()
-        .filter_map(|r| r[0].clone())
-        .collect();
+    let known: BTreeSet<String> =
+        query::text_rows(ctx, "SELECT DISTINCT iso3 FROM countries").await?.into_iter().filter_map(|r| r[0].clone()).collect();
     for spec in &req.importers {
         check_countries(spec, &known)?;
     }
@@ -81,7 +78,9 @@ pub async fn dependency(
     for w in &req.watch {
         let code = w.parse::<Iso3>().map_err(|e| DependencyError::Usage(format!("watched supplier {w:?}: {e}")))?.to_string();
         if !known.contains(&code) {
-            return Err(DependencyError::Usage(format!("watched supplier {code} is not a country of the store (`chokepoint sql \"SELECT iso3, name FROM countries\"` lists them)")));
+            return Err(DependencyError::Usage(format!(
+                "watched supplier {code} is not a country of the store (`chokepoint sql \"SELECT iso3, name FROM countries\"` lists them)"
+            )));
         }
         if !watch.contains(&code) {
             watch.push(code);
@@ -90,15 +89,9 @@ pub async fn dependency(
 
     let items = resolve_items(ctx, &req.items, &mut notices).await?;
     let codes: BTreeSet<String> = items.iter().flat_map(|i| i.codes.iter().cloned()).collect();
-    let needed: BTreeSet<i32> = years
-        .iter()
-        .flat_map(|y| [*y, y - 5, y - 10])
-        .filter(|y| available.contains(y))
-        .collect();
-    let members: Vec<BTreeMap<i32, BTreeSet<String>>> = importers
-        .iter()
-        .map(|spec| needed.iter().map(|y| (*y, req.groups.members(spec, *y))).collect())
-        .collect();
+    let needed: BTreeSet<i32> = years.iter().flat_map(|y| [*y, y - 5, y - 10]).filter(|y| available.contains(y)).collect();
+    let members: Vec<BTreeMap<i32, BTreeSet<String>>> =
+        importers.iter().map(|spec| needed.iter().map(|y| (*y, req.groups.members(spec, *y))).collect()).collect();
     for (spec, by_year) in importers.iter().zip(&members) {
         // Members the store does not know: an error when no member is known (a typo in a
         // group file), else a note (a store built from a release that lacks some countries).
@@ -228,17 +221,11 @@ pub async fn dependency(
         return Err(DependencyError::Empty(msg));
     }
     if !no_quantity.is_empty() {
-        notices.push(format!(
-            "imports without any reported quantity, left out on quantity basis: {}",
-            no_quantity.join("; ")
-        ));
+        notices.push(format!("imports without any reported quantity, left out on quantity basis: {}", no_quantity.join("; ")));
     }
     if !unscored_suppliers.is_empty() {
         let names = country_names(ctx).await?;
-        let list: Vec<String> = unscored_suppliers
-            .iter()
-            .map(|c| format!("{c} ({})", names.get(c).map_or("?", String::as_str)))
-            .collect();
+        let list: Vec<String> = unscored_suppliers.iter().map(|c| format!("{c} ({})", names.get(c).map_or("?", String::as_str))).collect();
         notices.push(format!(
             "no WGI score for suppliers holding more than {:.0}% of some row, left out of import_risk_wgi (see import_risk_unscored_share): {}",
             UNSCORED_NOTE_SHARE * 100.0,
@@ -268,29 +255,23 @@ pub async fn dependency(
     }
 
     let item_index: BTreeMap<String, usize> = items.iter().enumerate().map(|(i, it)| (it.label(), i)).collect();
-    let row_item = |r: &DependencyRow| {
-        item_index[&r.material.clone().unwrap_or_else(|| format!("HS {}", r.hs6[0]))]
-    };
+    let row_item = |r: &DependencyRow| item_index[&r.material.clone().unwrap_or_else(|| format!("HS {}", r.hs6[0]))];
 
     // Second tier (the hub's own suppliers) and rivals (the top supplier's customers): one
     // query each, restricted to the (year, country, HS6) keys the rows need.
-    let tiers = [
-        (Side::Importer, Tier::Hub),
-        (Side::Exporter, Tier::Rivals),
-    ];
+    let tiers = [(Side::Importer, Tier::Hub), (Side::Exporter, Tier::Rivals)];
     for (side, tier) in tiers {
         let wants = |r: &DependencyRow| match tier {
             Tier::Hub => req.hubs.contains(&r.top_supplier),
             Tier::Rivals => req.rivals && !r.flags.is_empty(),
         };
-        let wanted: BTreeSet<(i32, String, usize)> = rows.iter().filter(|r| wants(r)).map(|r| (r.year, r.top_supplier.clone(), row_item(r))).collect();
+        let wanted: BTreeSet<(i32, String, usize)> =
+            rows.iter().filter(|r| wants(r)).map(|r| (r.year, r.top_supplier.clone(), row_item(r))).collect();
         if wanted.is_empty() {
             continue;
         }
-        let keys: BTreeSet<(i32, String, String)> = wanted
-            .iter()
-            .flat_map(|(y, c, i)| items[*i].codes.iter().map(move |code| (*y, c.clone(), code.clone())))
-            .collect();
+        let keys: BTreeSet<(i32, String, String)> =
+            wanted.iter().flat_map(|(y, c, i)| items[*i].codes.iter().map(move |code| (*y, c.clone(), code.clone()))).collect();
         let flows = query::partner_flows(ctx, side, &keys).await?;
         let by_key = partner_concentration(&flows, &items, req.basis, &wanted);
         let size = if tier == Tier::Hub { HUB_TIER_SIZE } else { RIVALS_SIZE };

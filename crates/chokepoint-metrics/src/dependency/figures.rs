@@ -68,11 +68,7 @@ pub fn concentration(amounts: &BTreeMap<String, f64>) -> Option<Concentration> {
         top_share: shares[0],
         top3_share,
         hhi,
-        ranked: positive
-            .iter()
-            .zip(shares)
-            .map(|((c, _), share)| PartnerShare { country: (*c).clone(), share })
-            .collect(),
+        ranked: positive.iter().zip(shares).map(|((c, _), share)| PartnerShare { country: (*c).clone(), share }).collect(),
     })
 }
 

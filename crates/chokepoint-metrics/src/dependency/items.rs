@@ -24,7 +24,11 @@ impl Item {
 }
 
 /// The items of a selection, with their HS6 codes.
-pub(super) async fn resolve_items(ctx: &SessionContext, sel: &ItemSelection, notices: &mut Vec<String>) -> Result<Vec<Item>, DependencyError> {
+pub(super) async fn resolve_items(
+    ctx: &SessionContext,
+    sel: &ItemSelection,
+    notices: &mut Vec<String>,
+) -> Result<Vec<Item>, DependencyError> {
     let materials = query::text_rows(
         ctx,
         "SELECT material, symbol, array_to_string(hs6_main, ';'), array_to_string(hs6_complementary, ';') FROM materials ORDER BY material",
@@ -81,7 +85,8 @@ pub(super) async fn resolve_items(ctx: &SessionContext, sel: &ItemSelection, not
             out
         }
         ItemSelection::Hs6(codes) => {
-            let products: BTreeSet<String> = query::text_rows(ctx, "SELECT hs6 FROM products").await?.into_iter().filter_map(|r| r[0].clone()).collect();
+            let products: BTreeSet<String> =
+                query::text_rows(ctx, "SELECT hs6 FROM products").await?.into_iter().filter_map(|r| r[0].clone()).collect();
             let mut items: Vec<Item> = Vec::new();
             for c in codes {
                 let code = c.trim().parse::<Hs6>().map_err(|e| DependencyError::Usage(format!("--hs {c:?}: {e}")))?.to_string();
@@ -133,4 +138,3 @@ pub(super) async fn resolve_items(ctx: &SessionContext, sel: &ItemSelection, not
     }
     Ok(items)
 }
-

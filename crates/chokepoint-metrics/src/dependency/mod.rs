@@ -262,4 +262,3 @@ enum Tier {
 
 /// Unscored suppliers above this share of a row are named in a note.
 pub const UNSCORED_NOTE_SHARE: f64 = 0.05;
-

@@ -109,11 +109,7 @@ pub async fn unit_flows(
     ]));
     let batch = RecordBatch::try_new(
         schema,
-        vec![
-            Arc::new(Int32Array::from(unit_col)),
-            Arc::new(Int32Array::from(year_col)),
-            Arc::new(StringArray::from(iso_col)),
-        ],
+        vec![Arc::new(Int32Array::from(unit_col)), Arc::new(Int32Array::from(year_col)), Arc::new(StringArray::from(iso_col))],
     )?;
     replace_table(ctx, "_dependency_units", batch)?;
     let sql = format!(

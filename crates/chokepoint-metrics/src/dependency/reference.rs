@@ -18,7 +18,8 @@ pub(super) async fn country_names(ctx: &SessionContext) -> Result<BTreeMap<Strin
 
 /// Normalised WGI-PV by year and ISO3 (`governance` table).
 pub(super) async fn governance(ctx: &SessionContext) -> Result<BTreeMap<i32, BTreeMap<String, f64>>, DependencyError> {
-    let rows = query::text_rows(ctx, "SELECT year, country, normalized FROM governance WHERE indicator = 'PV' AND normalized IS NOT NULL").await?;
+    let rows =
+        query::text_rows(ctx, "SELECT year, country, normalized FROM governance WHERE indicator = 'PV' AND normalized IS NOT NULL").await?;
     let mut out: BTreeMap<i32, BTreeMap<String, f64>> = BTreeMap::new();
     for r in rows {
         if let (Some(y), Some(c), Some(g)) = (&r[0], &r[1], &r[2]) {
@@ -31,7 +32,10 @@ pub(super) async fn governance(ctx: &SessionContext) -> Result<BTreeMap<i32, BTr
 }
 
 /// World production by material, year and ISO3 (`production` table), one unit per material.
-pub(super) async fn production(ctx: &SessionContext, notices: &mut Vec<String>) -> Result<BTreeMap<String, BTreeMap<i32, BTreeMap<String, f64>>>, DependencyError> {
+pub(super) async fn production(
+    ctx: &SessionContext,
+    notices: &mut Vec<String>,
+) -> Result<BTreeMap<String, BTreeMap<i32, BTreeMap<String, f64>>>, DependencyError> {
     let rows = query::text_rows(ctx, "SELECT material, year, country, amount, unit FROM production WHERE amount > 0").await?;
     let mut out: BTreeMap<String, BTreeMap<i32, BTreeMap<String, f64>>> = BTreeMap::new();
     let mut units: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -46,10 +50,12 @@ pub(super) async fn production(ctx: &SessionContext, notices: &mut Vec<String>) 
     // Never add across units: a material reported in two units gets no production figures.
     for (m, u) in units {
         if u.len() > 1 {
-            notices.push(format!("{m}: production reported in several units ({}); no production figures", u.into_iter().collect::<Vec<_>>().join(", ")));
+            notices.push(format!(
+                "{m}: production reported in several units ({}); no production figures",
+                u.into_iter().collect::<Vec<_>>().join(", ")
+            ));
             out.remove(&m);
         }
     }
     Ok(out)
 }
-
