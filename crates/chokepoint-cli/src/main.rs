@@ -62,6 +62,8 @@ enum Command {
     Dependency(commands::dependency::DependencyArgs),
     /// Briefing for Japan, Germany and their coalition (or any importers), then the dependency table.
     Report(commands::dependency::ReportArgs),
+    /// Risk scores by published methods (so far: GeoPolRisk), per importer × material × year.
+    Risk(commands::risk::RiskArgs),
     /// Run SQL over the store (DataFusion).
     Sql(commands::sql::SqlArgs),
 }
@@ -153,5 +155,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sql(a) => runtime.block_on(commands::sql::run(&ctx, a)),
         Command::Dependency(a) => runtime.block_on(commands::dependency::run_dependency(&ctx, a)),
         Command::Report(a) => runtime.block_on(commands::dependency::run_report(&ctx, a)),
+        Command::Risk(a) => runtime.block_on(commands::risk::run(&ctx, a)),
     }
 }

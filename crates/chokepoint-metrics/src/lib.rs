@@ -4,3 +4,4 @@
 
 pub mod concentration;
 pub mod dependency;
+pub mod geopolrisk;

@@ -11,6 +11,7 @@ use chokepoint_data::{Store, session};
 use chokepoint_metrics::dependency::{
     Basis, DependencyError, DependencyRequest, DependencyResult, DependencyRow, ItemSelection, Thresholds, briefing::briefing, dependency,
 };
+use chokepoint_metrics::geopolrisk::{Convention, GeoPolRiskRequest, geopolrisk};
 use chokepoint_model::hubs::HubList;
 use chokepoint_model::importer::CountryGroups;
 
@@ -359,4 +360,58 @@ fn materials_without_codes_are_named_and_missing_combinations_counted() {
     // Nickel (260400) has no 2022 imports into DEU.
     assert!(r.notices.iter().any(|n| n.contains("DEU 2022 Nickel")), "{:?}", r.notices);
     assert_eq!(r.rows.len(), 1);
+}
+
+#[test]
+fn geopolrisk_by_hand_with_both_coalition_conventions() {
+    let groups = CountryGroups::builtin();
+    let req = GeoPolRiskRequest {
+        importers: vec![groups.parse_importer("JPN").unwrap(), groups.parse_importer("JPN+DEU").unwrap()],
+        groups,
+        items: ree(),
+        years: vec![2022],
+        conventions: vec![Convention::Chokepoint, Convention::Reference],
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let (rows, _) = rt
+        .block_on(async {
+            let store = Store::open(data_dir()).unwrap();
+            let ctx = session(&store).await.unwrap();
+            geopolrisk(&ctx, store.manifest(), &req).await
+        })
+        .unwrap();
+    let find = |imp: &str, c: Convention| rows.iter().find(|r| r.importer == imp && r.convention == c).unwrap();
+    // World production 2022: CHN 210,000, AUS 17,660, TWN 10 t.
+    let p = 227_670.0;
+    let hhi = (210_000f64.powi(2) + 17_660f64.powi(2) + 100.0) / (p * p);
+    // JPN: CHN 30 t (g 0.59), AUS 5 t (0.33), DEU 1 t (0.38); TWN's flow has no quantity.
+    let j = find("JPN", Convention::Chokepoint);
+    close(j.production_hhi, hhi);
+    close(j.imports_t, 36.0);
+    close(j.weighted_imports_t, 30.0 * g(-0.45) + 5.0 * g(0.85) + 1.0 * g(0.6));
+    assert_eq!(j.domestic_production_t, 0.0);
+    close(j.import_risk, j.weighted_imports_t / 36.0);
+    close(j.score, hhi * j.weighted_imports_t / 36.0);
+    close(j.price_usd_per_t, 405_000.0 / 36.0);
+    close(j.cf_kg_cu_eq_per_kg, j.score * (405_000.0 / 36.0 / 1000.0) / 0.409412948);
+    close(j.value_without_quantity_usd, 20_500.0);
+    assert_eq!(j.unscored_import_share, 0.0);
+    // A country: both conventions agree.
+    assert_eq!(find("JPN", Convention::Reference).score, j.score);
+    // JPN+DEU, chokepoint: JPN's CHN 30 and AUS 5 (DEU's 1 t dropped) plus DEU's CHN 4.5,
+    // NLD 1.843 + 8 and GBR 0.2 t (USA's flow has no quantity). NLD and GBR have no WGI
+    // score in the fixture: g = 0.5.
+    let c = find("JPN+DEU", Convention::Chokepoint);
+    let f = 30.0 + 5.0 + 4.5 + 1.843 + 8.0 + 0.2;
+    let w = 34.5 * g(-0.45) + 5.0 * g(0.85) + 10.043 * 0.5;
+    close(c.imports_t, f);
+    close(c.weighted_imports_t, w);
+    close(c.unscored_import_share, 10.043 / f);
+    close(c.score, hhi * w / f);
+    // Reference: DEU→JPN's 1 t stays in F with g = 0.
+    let r = find("JPN+DEU", Convention::Reference);
+    close(r.imports_t, f + 1.0);
+    close(r.weighted_imports_t, w);
+    close(r.score, hhi * w / (f + 1.0));
+    assert!(r.score < c.score);
 }

@@ -7,6 +7,7 @@
 //! - [`write_atomically`]: `--out FILE` is written aside and renamed into place.
 
 pub mod columns;
+pub mod risk;
 pub mod text;
 
 use std::io::Write;

@@ -58,7 +58,7 @@ pub enum BasisArg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Years(pub Vec<i32>);
 
-fn parse_years_arg(s: &str) -> Result<Years, String> {
+pub fn parse_years_arg(s: &str) -> Result<Years, String> {
     parse_years(s).map(Years)
 }
 
@@ -224,12 +224,13 @@ async fn compute(ctx: &Context, req: &DependencyRequest) -> anyhow::Result<Depen
 }
 
 /// Where the output goes: `--out FILE` (atomic), else stdout. Parquet never goes to a terminal.
-fn emit(
-    sel: &SelectionArgs,
+pub fn emit(
+    out: Option<&PathBuf>,
+    format: OutFormat,
     ctx: &Context,
     write: impl FnOnce(&mut dyn Write, bool) -> Result<(), chokepoint_report::ReportError>,
 ) -> anyhow::Result<()> {
-    match sel.out.as_ref().filter(|p| p.as_os_str() != "-") {
+    match out.filter(|p| p.as_os_str() != "-") {
         Some(path) => {
             write_atomically(path, |w| write(w, false))?;
             ctx.info(format!("wrote {}", path.display()));
@@ -238,7 +239,7 @@ fn emit(
         None => {
             let stdout = std::io::stdout();
             let tty = stdout.is_terminal();
-            if tty && sel.format == OutFormat::Parquet {
+            if tty && format == OutFormat::Parquet {
                 return Err(UsageError("Parquet is binary: give --out FILE or redirect stdout".into()).into());
             }
             let color = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -264,7 +265,7 @@ pub async fn run_dependency(ctx: &Context, args: DependencyArgs) -> anyhow::Resu
     let result = compute(ctx, &req).await?;
     print_notices(ctx, &result, args.sel.format);
     let format = args.sel.format.into();
-    emit(&args.sel, ctx, |w, color| chokepoint_report::write_dependency(w, &result, format, color))
+    emit(args.sel.out.as_ref(), args.sel.format, ctx, |w, color| chokepoint_report::write_dependency(w, &result, format, color))
 }
 
 pub async fn run_report(ctx: &Context, args: ReportArgs) -> anyhow::Result<()> {
@@ -274,7 +275,7 @@ pub async fn run_report(ctx: &Context, args: ReportArgs) -> anyhow::Result<()> {
     let b = briefing(&result, args.briefing_min_usd);
     let format = args.sel.format.into();
     let min = args.briefing_min_usd;
-    emit(&args.sel, ctx, |w, color| chokepoint_report::write_report(w, &result, &b, min, format, color))
+    emit(args.sel.out.as_ref(), args.sel.format, ctx, |w, color| chokepoint_report::write_report(w, &result, &b, min, format, color))
 }
 
 #[cfg(test)]

@@ -3,4 +3,5 @@
 pub mod data;
 pub mod dependency;
 pub mod ingest;
+pub mod risk;
 pub mod sql;

@@ -113,7 +113,8 @@ pub async fn dependency(ctx: &SessionContext, manifest: &Manifest, req: &Depende
         }
     }
 
-    let flows = query::unit_flows(ctx, &members, &needed, &codes).await?;
+    // Trade between members of a unit is not an import of the unit.
+    let flows: Vec<UnitFlow> = query::unit_flows(ctx, &members, &needed, &codes).await?.into_iter().filter(|f| !f.internal).collect();
     let (figures, without_quantity) = unit_figures(&flows, &items, req.basis);
     let wgi = governance(ctx).await?;
     let production = production(ctx, &mut notices).await?;

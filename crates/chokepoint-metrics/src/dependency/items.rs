@@ -10,21 +10,21 @@ use chokepoint_model::Hs6;
 use super::{DependencyError, ItemSelection, query};
 
 #[derive(Debug, Clone)]
-pub(super) struct Item {
-    pub(super) material: Option<String>,
-    pub(super) codes: Vec<String>,
+pub(crate) struct Item {
+    pub(crate) material: Option<String>,
+    pub(crate) codes: Vec<String>,
     /// Material whose production figures apply.
-    pub(super) production_material: Option<String>,
+    pub(crate) production_material: Option<String>,
 }
 
 impl Item {
-    pub(super) fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         self.material.clone().unwrap_or_else(|| format!("HS {}", self.codes[0]))
     }
 }
 
 /// The items of a selection, with their HS6 codes.
-pub(super) async fn resolve_items(
+pub(crate) async fn resolve_items(
     ctx: &SessionContext,
     sel: &ItemSelection,
     notices: &mut Vec<String>,

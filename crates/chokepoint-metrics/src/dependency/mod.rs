@@ -11,9 +11,9 @@
 pub mod briefing;
 mod compute;
 pub mod figures;
-mod items;
+pub(crate) mod items;
 pub mod query;
-mod reference;
+pub(crate) mod reference;
 
 use std::collections::BTreeMap;
 

@@ -28,6 +28,9 @@ pub struct UnitFlow {
     pub exporter: String,
     /// ISO3 of the importing member.
     pub importer: String,
+    /// The exporter is a member of the unit too (trade within a coalition or group): the
+    /// dependency figures drop these flows; GeoPolRisk's reference convention keeps them.
+    pub internal: bool,
     /// Σ value, USD.
     pub value_usd: f64,
     /// Σ quantity over the rows with a quantity, tonnes; `None` when no row has one.
@@ -72,14 +75,15 @@ fn year_list(years: &BTreeSet<i32>) -> String {
     years.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
-/// Imports of each unit (`members[unit]`: year → member ISO3 codes) from every exporter
-/// outside the unit, per HS6 code of `codes` and year of `years`.
+/// Imports of each unit (`members[unit]`: year → member ISO3 codes) from every exporter,
+/// per HS6 code of `codes` and year of `years`; flows from another member are marked
+/// `internal`.
 ///
 /// ```sql
 /// SELECT u.unit, t.year, t.hs6, t.exporter, sum(value_usd), sum(quantity_t), …
 /// FROM trade t JOIN units u ON t.importer = u.iso3 AND t.year = u.year
 /// LEFT JOIN units x ON x.unit = u.unit AND x.year = t.year AND x.iso3 = t.exporter
-/// WHERE x.iso3 IS NULL …                    -- trade between members is dropped
+/// … x.iso3 IS NOT NULL AS internal          -- trade between members, marked
 /// ```
 pub async fn unit_flows(
     ctx: &SessionContext,
@@ -113,15 +117,15 @@ pub async fn unit_flows(
     )?;
     replace_table(ctx, "_dependency_units", batch)?;
     let sql = format!(
-        "SELECT u.unit, t.year, t.hs6, t.exporter, t.importer,
+        "SELECT u.unit, t.year, t.hs6, t.exporter, t.importer, x.iso3 IS NOT NULL AS internal,
                 sum(t.value_usd) AS value_usd,
                 sum(t.quantity_t) AS quantity_t,
                 sum(CASE WHEN t.quantity_t IS NULL THEN t.value_usd ELSE 0 END) AS value_usd_without_quantity
          FROM trade t
          JOIN _dependency_units u ON t.importer = u.iso3 AND t.year = u.year
          LEFT JOIN _dependency_units x ON x.unit = u.unit AND x.year = t.year AND x.iso3 = t.exporter
-         WHERE t.year IN ({years}) AND t.hs6 IN ({codes}) AND t.importer IN ({importers}) AND x.iso3 IS NULL
-         GROUP BY u.unit, t.year, t.hs6, t.exporter, t.importer
+         WHERE t.year IN ({years}) AND t.hs6 IN ({codes}) AND t.importer IN ({importers})
+         GROUP BY u.unit, t.year, t.hs6, t.exporter, t.importer, x.iso3
          ORDER BY u.unit, t.year, t.hs6, t.exporter, t.importer",
         years = year_list(years),
         codes = sql_list(codes),
@@ -135,9 +139,10 @@ pub async fn unit_flows(
         let hs6 = strings(b.column(2))?;
         let exporter = strings(b.column(3))?;
         let importer = strings(b.column(4))?;
-        let value = floats(b.column(5))?;
-        let quantity = floats(b.column(6))?;
-        let without = floats(b.column(7))?;
+        let internal = b.column(5).as_any().downcast_ref::<arrow::array::BooleanArray>().expect("internal is boolean").clone();
+        let value = floats(b.column(6))?;
+        let quantity = floats(b.column(7))?;
+        let without = floats(b.column(8))?;
         for r in 0..b.num_rows() {
             out.push(UnitFlow {
                 unit: unit[r].expect("unit") as usize,
@@ -145,6 +150,7 @@ pub async fn unit_flows(
                 hs6: hs6[r].clone().expect("hs6"),
                 exporter: exporter[r].clone().expect("exporter"),
                 importer: importer[r].clone().expect("importer"),
+                internal: internal.value(r),
                 value_usd: value[r].unwrap_or(0.0),
                 quantity_t: quantity[r],
                 value_usd_without_quantity: without[r].unwrap_or(0.0),

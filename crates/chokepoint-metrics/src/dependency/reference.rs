@@ -8,7 +8,7 @@ use datafusion::prelude::SessionContext;
 use super::{DependencyError, query};
 
 /// Country names by ISO3 (`countries` table).
-pub(super) async fn country_names(ctx: &SessionContext) -> Result<BTreeMap<String, String>, DependencyError> {
+pub(crate) async fn country_names(ctx: &SessionContext) -> Result<BTreeMap<String, String>, DependencyError> {
     Ok(query::text_rows(ctx, "SELECT iso3, min(name) FROM countries GROUP BY iso3")
         .await?
         .into_iter()
@@ -17,7 +17,7 @@ pub(super) async fn country_names(ctx: &SessionContext) -> Result<BTreeMap<Strin
 }
 
 /// Normalised WGI-PV by year and ISO3 (`governance` table).
-pub(super) async fn governance(ctx: &SessionContext) -> Result<BTreeMap<i32, BTreeMap<String, f64>>, DependencyError> {
+pub(crate) async fn governance(ctx: &SessionContext) -> Result<BTreeMap<i32, BTreeMap<String, f64>>, DependencyError> {
     let rows =
         query::text_rows(ctx, "SELECT year, country, normalized FROM governance WHERE indicator = 'PV' AND normalized IS NOT NULL").await?;
     let mut out: BTreeMap<i32, BTreeMap<String, f64>> = BTreeMap::new();
@@ -32,7 +32,7 @@ pub(super) async fn governance(ctx: &SessionContext) -> Result<BTreeMap<i32, BTr
 }
 
 /// World production by material, year and ISO3 (`production` table), one unit per material.
-pub(super) async fn production(
+pub(crate) async fn production(
     ctx: &SessionContext,
     notices: &mut Vec<String>,
 ) -> Result<BTreeMap<String, BTreeMap<i32, BTreeMap<String, f64>>>, DependencyError> {

@@ -1,0 +1,139 @@
+//! Renderings of GeoPolRisk rows: terminal table / Markdown (the score and its terms),
+//! JSON (array of row objects), CSV and Parquet (one Arrow batch; lists joined with `;` in CSV).
+
+use std::io::Write;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Array, Int32Array, ListBuilder, RecordBatch, StringArray, StringBuilder};
+use arrow::datatypes::{DataType, Field, Schema};
+use comfy_table::{CellAlignment, Table, presets};
+
+use chokepoint_metrics::geopolrisk::GeoPolRiskRow;
+
+use crate::{Format, ReportError, columns::lists_joined};
+
+fn convention(r: &GeoPolRiskRow) -> String {
+    serde_json::to_value(r.convention).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// The rows as one Arrow batch.
+pub fn geopolrisk_batch(rows: &[GeoPolRiskRow]) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let list = |rows: &[GeoPolRiskRow], get: &dyn Fn(&GeoPolRiskRow) -> &Vec<String>| -> ArrayRef {
+        let mut b = ListBuilder::new(StringBuilder::new());
+        for r in rows {
+            for s in get(r) {
+                b.values().append_value(s);
+            }
+            b.append(true);
+        }
+        Arc::new(b.finish())
+    };
+    let f = |get: &dyn Fn(&GeoPolRiskRow) -> f64| -> ArrayRef { Arc::new(Float64Array::from(rows.iter().map(get).collect::<Vec<_>>())) };
+    let utf8_list = DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
+    let fields = vec![
+        Field::new("importer", DataType::Utf8, false),
+        Field::new("members", utf8_list.clone(), false),
+        Field::new("year", DataType::Int32, false),
+        Field::new("material", DataType::Utf8, false),
+        Field::new("hs6", utf8_list, false),
+        Field::new("convention", DataType::Utf8, false),
+        Field::new("production_hhi", DataType::Float64, false),
+        Field::new("imports_t", DataType::Float64, false),
+        Field::new("weighted_imports_t", DataType::Float64, false),
+        Field::new("domestic_production_t", DataType::Float64, false),
+        Field::new("price_usd_per_t", DataType::Float64, false),
+        Field::new("import_risk", DataType::Float64, false),
+        Field::new("score", DataType::Float64, false),
+        Field::new("cf_kg_cu_eq_per_kg", DataType::Float64, false),
+        Field::new("unscored_import_share", DataType::Float64, false),
+        Field::new("value_without_quantity_usd", DataType::Float64, false),
+    ];
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(rows.iter().map(|r| r.importer.clone()).collect::<Vec<_>>())),
+        list(rows, &|r| &r.members),
+        Arc::new(Int32Array::from(rows.iter().map(|r| r.year).collect::<Vec<_>>())),
+        Arc::new(StringArray::from(rows.iter().map(|r| r.material.clone()).collect::<Vec<_>>())),
+        list(rows, &|r| &r.hs6),
+        Arc::new(StringArray::from(rows.iter().map(convention).collect::<Vec<_>>())),
+        f(&|r| r.production_hhi),
+        f(&|r| r.imports_t),
+        f(&|r| r.weighted_imports_t),
+        f(&|r| r.domestic_production_t),
+        f(&|r| r.price_usd_per_t),
+        f(&|r| r.import_risk),
+        f(&|r| r.score),
+        f(&|r| r.cf_kg_cu_eq_per_kg),
+        f(&|r| r.unscored_import_share),
+        f(&|r| r.value_without_quantity_usd),
+    ];
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}
+
+/// Write GeoPolRisk rows; `notes` go under the text formats (method, rules, sources).
+pub fn write_geopolrisk(out: &mut dyn Write, rows: &[GeoPolRiskRow], notes: &[String], format: Format) -> Result<(), ReportError> {
+    match format {
+        Format::Table | Format::Md => {
+            let mut t = Table::new();
+            t.load_preset(if format == Format::Md { presets::ASCII_MARKDOWN } else { "  ── ══      ──    " });
+            t.set_header([
+                "importer",
+                "year",
+                "material",
+                "convention",
+                "score",
+                "CF kg Cu-eq/kg",
+                "prod. HHI",
+                "import risk",
+                "imports t",
+                "own prod. t",
+                "USD/t",
+                "unscored",
+            ]);
+            for r in rows {
+                t.add_row([
+                    r.importer.clone(),
+                    r.year.to_string(),
+                    r.material.clone(),
+                    convention(r),
+                    format!("{:.4}", r.score),
+                    format!("{:.4}", r.cf_kg_cu_eq_per_kg),
+                    format!("{:.3}", r.production_hhi),
+                    format!("{:.3}", r.import_risk),
+                    crate::text::tonnes(r.imports_t),
+                    crate::text::tonnes(r.domestic_production_t),
+                    format!("{:.0}", r.price_usd_per_t),
+                    crate::text::pct(r.unscored_import_share),
+                ]);
+            }
+            for i in 4..12 {
+                if let Some(c) = t.column_mut(i) {
+                    c.set_cell_alignment(CellAlignment::Right);
+                }
+            }
+            writeln!(out, "{t}")?;
+            let bullet = if format == Format::Md { "- " } else { "  " };
+            writeln!(out)?;
+            for n in notes {
+                writeln!(out, "{bullet}{n}")?;
+            }
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, rows)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let batch = lists_joined(&geopolrisk_batch(rows)?)?;
+            let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut *out);
+            w.write(&batch)?;
+        }
+        Format::Parquet => {
+            let batch = geopolrisk_batch(rows)?;
+            let mut buf = Vec::new();
+            let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None)?;
+            w.write(&batch)?;
+            w.close()?;
+            out.write_all(&buf)?;
+        }
+    }
+    Ok(())
+}
