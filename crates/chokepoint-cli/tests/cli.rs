@@ -335,3 +335,23 @@ fn report_text_and_markdown_snapshots() {
         insta::assert_snapshot!("report_md", md);
     });
 }
+
+#[test]
+fn risk_geopolrisk_rows_and_errors() {
+    let (_t, data) = ingested();
+    // The mini bundle has production for 2021–2022 only.
+    let o = chokepoint(&data, &["risk", "--method", "geopolrisk", "-i", "JPN", "--years", "2022", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let row = &v[0];
+    assert_eq!(row["importer"], "JPN");
+    assert_eq!(row["material"], "Rare Earths (REO)");
+    assert_eq!(row["convention"], "chokepoint");
+    // JPN 2022: CHN 30 t, AUS 5 t (TWN's flow has no quantity): F = 35.
+    assert_eq!(row["imports_t"], 35.0);
+    let year = chokepoint(&data, &["risk", "-i", "JPN", "--years", "2010"]);
+    assert_eq!(year.status.code(), Some(2));
+    assert!(stderr(&year).contains("GeoPolRisk needs production and trade of the same year: 2010 not covered"), "{}", stderr(&year));
+    let unknown = chokepoint(&data, &["risk", "-i", "XXX"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
