@@ -27,7 +27,8 @@ fn floats(v: impl IntoIterator<Item = Option<f64>>) -> ArrayRef {
     Arc::new(Float64Array::from(v.into_iter().collect::<Vec<_>>()))
 }
 
-fn string_lists<'a>(rows: &'a [DependencyRow], get: impl Fn(&'a DependencyRow) -> Vec<String>) -> ArrayRef {
+/// A list-of-strings column, one list per row.
+pub(crate) fn string_lists<'a, T>(rows: &'a [T], get: impl Fn(&'a T) -> Vec<String>) -> ArrayRef {
     let mut b = ListBuilder::new(StringBuilder::new());
     for r in rows {
         for s in get(r) {

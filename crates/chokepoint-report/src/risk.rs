@@ -4,13 +4,14 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Float64Array, Int32Array, ListBuilder, RecordBatch, StringArray, StringBuilder};
+use arrow::array::{ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use comfy_table::{CellAlignment, Table, presets};
 
 use chokepoint_metrics::geopolrisk::GeoPolRiskRow;
 
-use crate::{Format, ReportError, columns::lists_joined};
+use crate::columns::{lists_joined, string_lists};
+use crate::{Format, ReportError};
 
 fn convention(r: &GeoPolRiskRow) -> String {
     serde_json::to_value(r.convention).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
@@ -18,16 +19,6 @@ fn convention(r: &GeoPolRiskRow) -> String {
 
 /// The rows as one Arrow batch.
 pub fn geopolrisk_batch(rows: &[GeoPolRiskRow]) -> Result<RecordBatch, arrow::error::ArrowError> {
-    let list = |rows: &[GeoPolRiskRow], get: &dyn Fn(&GeoPolRiskRow) -> &Vec<String>| -> ArrayRef {
-        let mut b = ListBuilder::new(StringBuilder::new());
-        for r in rows {
-            for s in get(r) {
-                b.values().append_value(s);
-            }
-            b.append(true);
-        }
-        Arc::new(b.finish())
-    };
     let f = |get: &dyn Fn(&GeoPolRiskRow) -> f64| -> ArrayRef { Arc::new(Float64Array::from(rows.iter().map(get).collect::<Vec<_>>())) };
     let utf8_list = DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
     let fields = vec![
@@ -50,10 +41,10 @@ pub fn geopolrisk_batch(rows: &[GeoPolRiskRow]) -> Result<RecordBatch, arrow::er
     ];
     let columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from(rows.iter().map(|r| r.importer.clone()).collect::<Vec<_>>())),
-        list(rows, &|r| &r.members),
+        string_lists(rows, |r| r.members.clone()),
         Arc::new(Int32Array::from(rows.iter().map(|r| r.year).collect::<Vec<_>>())),
         Arc::new(StringArray::from(rows.iter().map(|r| r.material.clone()).collect::<Vec<_>>())),
-        list(rows, &|r| &r.hs6),
+        string_lists(rows, |r| r.hs6.clone()),
         Arc::new(StringArray::from(rows.iter().map(convention).collect::<Vec<_>>())),
         f(&|r| r.production_hhi),
         f(&|r| r.imports_t),
