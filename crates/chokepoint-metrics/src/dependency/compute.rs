@@ -146,7 +146,7 @@ pub async fn dependency(ctx: &SessionContext, manifest: &Manifest, req: &Depende
                     }
                     None => (None, None),
                 };
-                let prod = item.production_material.as_ref().and_then(|m| production.get(m));
+                let prod = item.production_material.as_ref().and_then(|m| production.amounts.get(m));
                 let production_year = prod.and_then(|p| figures::nearest_year(p.keys().copied(), year));
                 let prod_conc = production_year.and_then(|py| prod.and_then(|p| figures::concentration(&p[&py])));
                 let earlier = |back: i32| figures.get(&(u, year - back, i)).map(|old| &old.conc);
@@ -371,7 +371,7 @@ fn unit_key(spec: &ImporterSpec) -> Vec<String> {
     out.into_iter().collect()
 }
 
-fn check_countries(spec: &ImporterSpec, known: &BTreeSet<String>) -> Result<(), DependencyError> {
+pub(crate) fn check_countries(spec: &ImporterSpec, known: &BTreeSet<String>) -> Result<(), DependencyError> {
     match spec {
         ImporterSpec::Country(c) if !known.contains(c.as_str()) => Err(DependencyError::Usage(format!(
             "importer {c} is not a country of the store (`chokepoint sql \"SELECT iso3, name FROM countries\"` lists them)"

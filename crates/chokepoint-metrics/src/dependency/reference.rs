@@ -31,31 +31,40 @@ pub(crate) async fn governance(ctx: &SessionContext) -> Result<BTreeMap<i32, BTr
     Ok(out)
 }
 
-/// World production by material, year and ISO3 (`production` table), one unit per material.
-pub(crate) async fn production(
-    ctx: &SessionContext,
-    notices: &mut Vec<String>,
-) -> Result<BTreeMap<String, BTreeMap<i32, BTreeMap<String, f64>>>, DependencyError> {
+/// World production by material (World Mining Data, `production` table): amounts by year
+/// and ISO3, and the one unit they are in.
+pub(crate) struct Production {
+    /// material → year → ISO3 → amount (in `units[material]`), amounts > 0 only.
+    pub(crate) amounts: BTreeMap<String, BTreeMap<i32, BTreeMap<String, f64>>>,
+    /// material → unit (`metr. t`, `kg`, `ct`, `Mio m3`).
+    pub(crate) units: BTreeMap<String, String>,
+}
+
+/// Read the production table. A material reported in several units is left out with a note
+/// (never add across units).
+pub(crate) async fn production(ctx: &SessionContext, notices: &mut Vec<String>) -> Result<Production, DependencyError> {
     let rows = query::text_rows(ctx, "SELECT material, year, country, amount, unit FROM production WHERE amount > 0").await?;
-    let mut out: BTreeMap<String, BTreeMap<i32, BTreeMap<String, f64>>> = BTreeMap::new();
+    let mut amounts: BTreeMap<String, BTreeMap<i32, BTreeMap<String, f64>>> = BTreeMap::new();
     let mut units: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for r in rows {
         if let (Some(m), Some(y), Some(c), Some(a)) = (&r[0], &r[1], &r[2], &r[3]) {
             if let (Ok(y), Ok(a)) = (y.parse(), a.parse::<f64>()) {
-                *out.entry(m.clone()).or_default().entry(y).or_default().entry(c.clone()).or_insert(0.0) += a;
+                *amounts.entry(m.clone()).or_default().entry(y).or_default().entry(c.clone()).or_insert(0.0) += a;
                 units.entry(m.clone()).or_default().insert(r[4].clone().unwrap_or_default());
             }
         }
     }
-    // Never add across units: a material reported in two units gets no production figures.
+    let mut single = BTreeMap::new();
     for (m, u) in units {
         if u.len() > 1 {
             notices.push(format!(
                 "{m}: production reported in several units ({}); no production figures",
                 u.into_iter().collect::<Vec<_>>().join(", ")
             ));
-            out.remove(&m);
+            amounts.remove(&m);
+        } else if let Some(unit) = u.into_iter().next() {
+            single.insert(m, unit);
         }
     }
-    Ok(out)
+    Ok(Production { amounts, units: single })
 }

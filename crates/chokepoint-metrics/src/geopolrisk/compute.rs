@@ -10,8 +10,10 @@ use serde::Serialize;
 use chokepoint_data::Manifest;
 use chokepoint_model::importer::{CountryGroups, ImporterSpec};
 
+use crate::dependency::compute::check_countries;
+use crate::dependency::figures;
 use crate::dependency::items::resolve_items;
-use crate::dependency::reference::governance;
+use crate::dependency::reference::{governance, production};
 use crate::dependency::{DependencyError, ItemSelection, query};
 
 use super::{Terms, score};
@@ -100,16 +102,7 @@ pub async fn geopolrisk(
     let known: BTreeSet<String> =
         query::text_rows(ctx, "SELECT DISTINCT iso3 FROM countries").await?.into_iter().filter_map(|r| r[0].clone()).collect();
     for spec in &req.importers {
-        let mut parts = vec![spec];
-        while let Some(p) = parts.pop() {
-            match p {
-                ImporterSpec::Country(c) if !known.contains(c.as_str()) => {
-                    return Err(DependencyError::Usage(format!("importer {c} is not a country of the store")));
-                }
-                ImporterSpec::Coalition(ps) => parts.extend(ps.iter()),
-                _ => {}
-            }
-        }
+        check_countries(spec, &known)?;
     }
     if matches!(req.items, ItemSelection::Hs6(_)) {
         return Err(DependencyError::Usage(
@@ -118,17 +111,9 @@ pub async fn geopolrisk(
     }
     let items = resolve_items(ctx, &req.items, &mut notices).await?;
     let trade_years: BTreeSet<i32> = manifest.trade_years.keys().copied().collect();
-    let production = query::text_rows(ctx, "SELECT material, year, country, amount, unit FROM production WHERE amount > 0").await?;
-    let mut prod: BTreeMap<(String, i32), BTreeMap<String, f64>> = BTreeMap::new();
-    let mut units: BTreeMap<String, String> = BTreeMap::new();
-    for r in &production {
-        if let (Some(m), Some(y), Some(c), Some(a), Some(u)) = (&r[0], &r[1], &r[2], &r[3], &r[4]) {
-            if let (Ok(y), Ok(a)) = (y.parse::<i32>(), a.parse::<f64>()) {
-                *prod.entry((m.clone(), y)).or_default().entry(c.clone()).or_insert(0.0) += a;
-                units.insert(m.clone(), u.clone());
-            }
-        }
-    }
+    let production = production(ctx, &mut notices).await?;
+    let prod: BTreeMap<(&str, i32), &BTreeMap<String, f64>> =
+        production.amounts.iter().flat_map(|(m, by_year)| by_year.iter().map(move |(y, a)| ((m.as_str(), *y), a))).collect();
     let prod_years: BTreeSet<i32> = prod.keys().map(|k| k.1).collect();
     let years: BTreeSet<i32> =
         if req.years.is_empty() { prod_years.intersection(&trade_years).copied().collect() } else { req.years.iter().copied().collect() };
@@ -160,10 +145,9 @@ pub async fn geopolrisk(
             let g_year = wgi.get(&year);
             for item in &items {
                 let material = item.material.clone().expect("materials only");
-                let Some(world) = prod.get(&(material.clone(), year)) else { continue };
-                let total: f64 = world.values().sum();
-                let hhi: f64 = world.values().map(|a| (a / total) * (a / total)).sum();
-                let Some(per_unit) = units.get(&material).and_then(|u| tonnes_per_unit(u)) else { continue };
+                let Some(world) = prod.get(&(material.as_str(), year)).copied() else { continue };
+                let Some(hhi) = figures::concentration(world).map(|c| c.hhi) else { continue };
+                let Some(per_unit) = production.units.get(&material).and_then(|u| tonnes_per_unit(u)) else { continue };
                 let mem = &members[u][&year];
                 // fold from +0.0: an empty f64 sum is −0.0.
                 let p: f64 = mem.iter().filter_map(|m| world.get(m)).fold(0.0, |a, b| a + b) * per_unit;
