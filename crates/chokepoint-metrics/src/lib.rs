@@ -4,4 +4,6 @@
 
 pub mod concentration;
 pub mod dependency;
+pub mod explain;
 pub mod geopolrisk;
+pub mod method;

@@ -371,15 +371,17 @@ fn geopolrisk_by_hand_with_both_coalition_conventions() {
         items: ree(),
         years: vec![2022],
         conventions: vec![Convention::Chokepoint, Convention::Reference],
+        explain: true,
     };
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let (rows, _) = rt
+    let result = rt
         .block_on(async {
             let store = Store::open(data_dir()).unwrap();
             let ctx = session(&store).await.unwrap();
             geopolrisk(&ctx, store.manifest(), &req).await
         })
         .unwrap();
+    let rows = &result.rows;
     let find = |imp: &str, c: Convention| rows.iter().find(|r| r.importer == imp && r.convention == c).unwrap();
     // World production 2022: CHN 210,000, AUS 17,660, TWN 10 t.
     let p = 227_670.0;
@@ -414,4 +416,24 @@ fn geopolrisk_by_hand_with_both_coalition_conventions() {
     close(r.weighted_imports_t, w);
     close(r.score, hhi * w / (f + 1.0));
     assert!(r.score < c.score);
+    // Every row names its method and sources; --explain gives its terms, row by row.
+    assert_eq!(r.info.method, "geopolrisk");
+    assert!(r.info.sources.contains("BACI"), "{}", r.info.sources);
+    assert_eq!(result.explanations.len(), rows.len());
+    let k = rows.iter().position(|x| x.importer == "JPN+DEU" && x.convention == Convention::Reference).unwrap();
+    let e = &result.explanations[k];
+    assert!(e.title.contains("JPN+DEU") && e.title.contains("reference"), "{}", e.title);
+    let term = |s: &str| e.terms.iter().find(|t| t.symbol == s).unwrap().value.unwrap();
+    close(term("F"), f + 1.0);
+    close(term("score"), r.score);
+    // The supplier table sums to F and Σ g f; DEU (a member) is listed with g = 0.
+    let sup = &e.tables[0];
+    let num = |c: &chokepoint_metrics::explain::Cell| match c {
+        chokepoint_metrics::explain::Cell::Number(v) => *v,
+        _ => panic!("not a number"),
+    };
+    close(sup.rows.iter().map(|r| num(&r[1])).sum::<f64>(), f + 1.0);
+    close(sup.rows.iter().map(|r| num(&r[6])).sum::<f64>(), w);
+    let deu = sup.rows.iter().find(|r| r[0] == "DEU".into()).unwrap();
+    assert_eq!(num(&deu[4]), 0.0);
 }

@@ -168,3 +168,24 @@ pub fn lists_joined(batch: &RecordBatch) -> Result<RecordBatch, arrow::error::Ar
     }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }
+
+/// Append the provenance columns every risk row carries (`method`, `method_version`,
+/// `params_version`, `sources`; the same value on every row).
+pub fn with_method_info(
+    batch: &RecordBatch,
+    info: &chokepoint_metrics::method::MethodInfo,
+) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let n = batch.num_rows();
+    let mut fields: Vec<Field> = batch.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+    for (name, value) in [
+        ("method", &info.method),
+        ("method_version", &info.method_version),
+        ("params_version", &info.params_version),
+        ("sources", &info.sources),
+    ] {
+        fields.push(Field::new(name, DataType::Utf8, false));
+        columns.push(Arc::new(arrow::array::StringArray::from(vec![value.as_str(); n])));
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}

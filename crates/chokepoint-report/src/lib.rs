@@ -7,7 +7,9 @@
 //! - [`write_atomically`]: `--out FILE` is written aside and renamed into place.
 
 pub mod columns;
+pub mod explain;
 pub mod risk;
+pub mod side_by_side;
 pub mod text;
 
 use std::io::Write;
@@ -79,20 +81,31 @@ pub fn write_dependency(out: &mut dyn Write, result: &DependencyResult, format: 
         }
         Format::Parquet => {
             let batch = columns::dependency_batch(&result.rows, &result.provenance.watch)?;
-            let props = parquet::file::properties::WriterProperties::builder()
-                .set_compression(parquet::basic::Compression::SNAPPY)
-                .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
-                    PROVENANCE_KEY.to_owned(),
-                    serde_json::to_string(&result.provenance)?,
-                )]))
-                .build();
-            let mut buf = Vec::new();
-            let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
-            w.write(&batch)?;
-            w.close()?;
-            out.write_all(&buf)?;
+            write_parquet(out, &batch, Some(serde_json::to_string(&result.provenance)?))?;
         }
     }
+    Ok(())
+}
+
+/// Write one batch as a Parquet file (Snappy), with `provenance` JSON under [`PROVENANCE_KEY`].
+pub fn write_parquet(out: &mut dyn Write, batch: &arrow::array::RecordBatch, provenance: Option<String>) -> Result<(), ReportError> {
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .set_key_value_metadata(provenance.map(|p| vec![parquet::file::metadata::KeyValue::new(PROVENANCE_KEY.to_owned(), p)]))
+        .build();
+    let mut buf = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
+    w.write(batch)?;
+    w.close()?;
+    out.write_all(&buf)?;
+    Ok(())
+}
+
+/// Write one batch as CSV with a header, list columns joined with `;`.
+pub fn write_csv(out: &mut dyn Write, batch: &arrow::array::RecordBatch) -> Result<(), ReportError> {
+    let batch = columns::lists_joined(batch)?;
+    let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut *out);
+    w.write(&batch)?;
     Ok(())
 }
 

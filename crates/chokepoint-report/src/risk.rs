@@ -10,7 +10,7 @@ use comfy_table::{CellAlignment, Table, presets};
 
 use chokepoint_metrics::geopolrisk::GeoPolRiskRow;
 
-use crate::columns::{lists_joined, string_lists};
+use crate::columns::string_lists;
 use crate::{Format, ReportError};
 
 fn convention(r: &GeoPolRiskRow) -> String {
@@ -57,7 +57,11 @@ pub fn geopolrisk_batch(rows: &[GeoPolRiskRow]) -> Result<RecordBatch, arrow::er
         f(&|r| r.unscored_import_share),
         f(&|r| r.value_without_quantity_usd),
     ];
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+    match rows.first() {
+        Some(r) => crate::columns::with_method_info(&batch, &r.info),
+        None => Ok(batch),
+    }
 }
 
 /// Write GeoPolRisk rows; `notes` go under the text formats (method, rules, sources).
@@ -112,19 +116,8 @@ pub fn write_geopolrisk(out: &mut dyn Write, rows: &[GeoPolRiskRow], notes: &[St
             serde_json::to_writer_pretty(&mut *out, rows)?;
             writeln!(out)?;
         }
-        Format::Csv => {
-            let batch = lists_joined(&geopolrisk_batch(rows)?)?;
-            let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut *out);
-            w.write(&batch)?;
-        }
-        Format::Parquet => {
-            let batch = geopolrisk_batch(rows)?;
-            let mut buf = Vec::new();
-            let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None)?;
-            w.write(&batch)?;
-            w.close()?;
-            out.write_all(&buf)?;
-        }
+        Format::Csv => crate::write_csv(out, &geopolrisk_batch(rows)?)?,
+        Format::Parquet => crate::write_parquet(out, &geopolrisk_batch(rows)?, None)?,
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 pub mod compute;
 
-pub use compute::{Convention, GeoPolRiskRequest, GeoPolRiskRow, geopolrisk};
+pub use compute::{Convention, GeoPolRiskRequest, GeoPolRiskResult, GeoPolRiskRow, geopolrisk};
 
 /// The copper reference of the characterisation factor: geopolrisk-py 2.0.1's average CF of
 /// copper for OECD countries 2017–2021 (score × price in USD/kg).

@@ -1,0 +1,192 @@
+//! `chokepoint risk`: risk scores by the published methods, one or several at once
+//! (`--method geopolrisk,eu-crm,dera,screen,crma`), side by side, each row naming its method,
+//! version, parameters and sources; `--explain` prints the terms behind each score.
+
+mod geopolrisk;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use chokepoint_data::{Store, session};
+use chokepoint_metrics::dependency::{DependencyError, ItemSelection};
+use chokepoint_metrics::explain::Explanation;
+use chokepoint_model::importer::{CountryGroups, ImporterSpec};
+use chokepoint_report::explain::write_explanations;
+use chokepoint_report::side_by_side::{Headline, SideBySide};
+use chokepoint_report::{Format, ReportError};
+
+use super::dependency::{OutFormat, Years, emit, parse_years_arg};
+use crate::{Context, UsageError};
+
+/// Risk methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Method {
+    /// GeoPolRisk (Koyamparambath et al. 2024): production HHI × WGI-weighted import share, and the LCA characterisation factor.
+    Geopolrisk,
+}
+
+impl Method {
+    /// The id given to `--method` and written in each row's `method` column.
+    pub fn id(self) -> &'static str {
+        match self {
+            Method::Geopolrisk => "geopolrisk",
+        }
+    }
+}
+
+/// Coalition conventions of GeoPolRisk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConventionArg {
+    /// Trade between members dropped (chokepoint's coalition).
+    Chokepoint,
+    /// Trade between members kept in the imports with g = 0 (geopolrisk-py's regions).
+    Reference,
+    /// Both, one row each.
+    Both,
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Methods (METHODS.md and docs/methods.md give equations and sources):\n  geopolrisk  production HHI × Σ g_i f_i / (p + F) and the characterisation factor; needs production of the same year (World Mining Data: 2018–2024)\n\nWith several methods, the table, Markdown and JSON outputs start with one row per importer × material × year holding each method's headline figure, followed by each method's own rows; CSV and Parquet hold that side-by-side table only.\n\nExamples:\n  chokepoint risk --method geopolrisk --importer JPN,DEU --years 2022\n  chokepoint risk --method geopolrisk --importer JPN+DEU,EU27 --convention both -m cobalt --format csv\n  chokepoint risk -m cobalt --years 2022 -i JPN --explain"
+)]
+pub struct RiskArgs {
+    /// The method(s), comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "geopolrisk", value_name = "METHODS")]
+    method: Vec<Method>,
+    /// Importing units, comma-separated (ISO3, A+B coalitions, groups EU27, G7).
+    #[arg(long, short, value_delimiter = ',', default_value = "JPN,DEU,JPN+DEU", value_name = "UNITS")]
+    importer: Vec<String>,
+    /// Year(s): 2022, 2018..2024 or 2020,2022. Default: every year the method can score.
+    #[arg(long, visible_alias = "year", value_parser = parse_years_arg, value_name = "YEARS")]
+    years: Option<Years>,
+    /// Only these materials (name or symbol; repeat for several).
+    #[arg(long, short, value_name = "NAME")]
+    material: Vec<String>,
+    /// Print the terms behind each score (narrow the selection with -i, -m, --years).
+    #[arg(long)]
+    explain: bool,
+    /// GeoPolRisk: how coalitions and groups treat trade between members.
+    #[arg(long, value_enum, default_value_t = ConventionArg::Chokepoint, help_heading = "GeoPolRisk")]
+    convention: ConventionArg,
+    /// Country-group file (default: the shipped params/country_groups.toml).
+    #[arg(long, value_name = "FILE")]
+    groups: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = OutFormat::Table)]
+    format: OutFormat,
+    /// Write to FILE (atomically; `-` = stdout).
+    #[arg(long, short, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// What one method hands back to the command: its rows (as JSON and as a renderer), its
+/// headline figures for the side-by-side table, notes and explanations.
+pub struct Section {
+    pub method: Method,
+    /// Heading of the section, e.g. `GeoPolRisk`.
+    pub title: String,
+    /// The rows as a JSON array.
+    pub json: serde_json::Value,
+    /// Writes the rows in a format (the text formats end with `notes`).
+    pub render: Box<dyn Fn(&mut dyn Write, Format) -> Result<(), ReportError>>,
+    /// Notes (rules applied, approximations, sources): under the text formats, on stderr otherwise.
+    pub notes: Vec<String>,
+    pub headlines: Vec<Headline>,
+    /// Filled when `--explain` is given.
+    pub explanations: Vec<Explanation>,
+}
+
+/// The parsed selection every method reads.
+pub struct Selection {
+    pub importers: Vec<ImporterSpec>,
+    pub groups: CountryGroups,
+    pub items: ItemSelection,
+    /// Empty = every year the method can score.
+    pub years: Vec<i32>,
+    pub explain: bool,
+}
+
+/// Library usage errors (unknown country, year, material) → exit 2.
+pub fn usage(e: DependencyError) -> anyhow::Error {
+    match e {
+        DependencyError::Usage(m) => anyhow::Error::new(UsageError(m)),
+        other => anyhow::Error::new(other),
+    }
+}
+
+pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
+    let groups = match &args.groups {
+        Some(p) => CountryGroups::load(p)?,
+        None => CountryGroups::builtin(),
+    };
+    let mut importers: Vec<ImporterSpec> = Vec::new();
+    for i in &args.importer {
+        let spec = groups.parse_importer(i).map_err(|e| UsageError(e.to_string()))?;
+        // A unit given twice (or as DEU+JPN and JPN+DEU) is computed once.
+        if !importers.iter().any(|s| s.to_string() == spec.to_string()) {
+            importers.push(spec);
+        }
+    }
+    let mut methods = args.method.clone();
+    methods.sort();
+    methods.dedup();
+    let sel = Selection {
+        importers,
+        groups,
+        items: if args.material.is_empty() { ItemSelection::AllMaterials } else { ItemSelection::Materials(args.material.clone()) },
+        years: args.years.clone().map(|y| y.0).unwrap_or_default(),
+        explain: args.explain,
+    };
+    let store = Store::open(&ctx.data_dir)?;
+    let sc = session(&store).await?;
+    let mut sections = Vec::new();
+    for m in &methods {
+        sections.push(match m {
+            Method::Geopolrisk => geopolrisk::run(&sc, store.manifest(), &sel, args.convention).await?,
+        });
+    }
+    let format: Format = args.format.into();
+    if args.explain {
+        let all: Vec<Explanation> = sections.into_iter().flat_map(|s| s.explanations).collect();
+        if matches!(format, Format::Csv | Format::Parquet) {
+            return Err(UsageError("--explain prints text, Markdown or JSON (--format table|md|json)".into()).into());
+        }
+        return emit(args.out.as_ref(), args.format, ctx, |w, _| write_explanations(w, &all, format));
+    }
+    if matches!(format, Format::Json | Format::Csv | Format::Parquet) {
+        for s in &sections {
+            for n in &s.notes {
+                ctx.info(format!("note ({}): {n}", s.method.id()));
+            }
+        }
+    }
+    if let [single] = sections.as_slice() {
+        return emit(args.out.as_ref(), args.format, ctx, |w, _| (single.render)(w, format));
+    }
+    let side = SideBySide::new(&sections.iter().flat_map(|s| s.headlines.iter().cloned()).collect::<Vec<_>>());
+    emit(args.out.as_ref(), args.format, ctx, |w, _| match format {
+        Format::Csv | Format::Parquet => side.write(w, format),
+        Format::Json => {
+            let mut o = serde_json::Map::new();
+            o.insert("side_by_side".into(), side.json());
+            for s in &sections {
+                o.insert(s.method.id().replace('-', "_"), s.json.clone());
+            }
+            serde_json::to_writer_pretty(&mut *w, &serde_json::Value::Object(o))?;
+            writeln!(w)?;
+            Ok(())
+        }
+        Format::Table | Format::Md => {
+            let md = format == Format::Md;
+            writeln!(w, "{}", if md { "## Side by side\n" } else { "━━ Side by side ━━" })?;
+            side.write(w, format)?;
+            for s in &sections {
+                writeln!(w, "{}", if md { format!("\n## {}\n", s.title) } else { format!("\n━━ {} ━━", s.title) })?;
+                (s.render)(w, format)?;
+            }
+            Ok(())
+        }
+    })
+}
