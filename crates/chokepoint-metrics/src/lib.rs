@@ -4,6 +4,7 @@
 
 pub mod concentration;
 pub mod dependency;
+pub mod eu_crm;
 pub mod explain;
 pub mod geopolrisk;
 pub mod method;

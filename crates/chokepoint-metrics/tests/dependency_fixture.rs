@@ -437,3 +437,103 @@ fn geopolrisk_by_hand_with_both_coalition_conventions() {
     let deu = sup.rows.iter().find(|r| r[0] == "DEU".into()).unwrap();
     assert_eq!(num(&deu[4]), 0.0);
 }
+
+fn eu_crm_run(
+    importers: &[&str],
+    material: &str,
+    params: chokepoint_model::eu_crm::EuCrmParams,
+) -> chokepoint_metrics::eu_crm::EuCrmResult {
+    let groups = CountryGroups::builtin();
+    let req = chokepoint_metrics::eu_crm::EuCrmRequest {
+        importers: importers.iter().map(|i| groups.parse_importer(i).unwrap()).collect(),
+        groups,
+        items: ItemSelection::Materials(vec![material.into()]),
+        years: vec![2022],
+        params,
+        explain: true,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    rt.block_on(async {
+        let store = Store::open(data_dir()).unwrap();
+        let ctx = session(&store).await.unwrap();
+        chokepoint_metrics::eu_crm::eu_crm(&ctx, store.manifest(), &req).await
+    })
+    .unwrap()
+}
+
+/// Scaled WGI of the fixture's 2022 estimates: (2.5 − e) × 2.
+fn w(e: f64) -> f64 {
+    (2.5 - e) * 2.0
+}
+
+#[test]
+fn eu_crm_supply_risk_by_hand() {
+    use chokepoint_model::eu_crm::EuCrmParams;
+    // World rare-earth production 2022: CHN 210,000 (WGI −0.45), AUS 17,660 (0.85), TWN 10 (0.75).
+    let p = 227_670.0f64;
+    let (chn, aus, twn) = (210_000.0 / p, 17_660.0 / p, 10.0 / p);
+    // JPN with the shipped parameters (no t ≠ 1 in 2022, SI_SR default 1): imports CHN 30 t,
+    // AUS 5 t, DEU 1 t (TWN's flow has no quantity); exports 0.3 t to TWN; no production.
+    let r = eu_crm_run(&["JPN"], "rare earths", EuCrmParams::builtin());
+    let j = &r.rows[0];
+    let gs = chn * chn * w(-0.45) + aus * aus * w(0.85) + twn * twn * w(0.75);
+    let src = (900.0 * w(-0.45) + 25.0 * w(0.85) + 1.0 * w(0.6)) / 1296.0;
+    close(j.hhi_wgi_t_global, gs);
+    close(j.hhi_wgi_t_sourcing, src);
+    close(j.imports_t, 36.0);
+    close(j.exports_t, 0.3);
+    assert_eq!(j.domestic_production_t, 0.0);
+    assert_eq!(j.import_reliance, 1.0);
+    assert_eq!((j.si_sr, j.si_sr_default, j.eol_rir), (1.0, true, 0.01));
+    close(j.supply_risk, (gs * 0.5 + src * 0.5) * 0.99);
+    assert!(j.high_supply_risk && j.bottleneck);
+    assert_eq!((j.stage.as_str(), j.raw_material.as_str()), ("processing", "Rare Earths (REO)"));
+    assert_eq!(j.critical, None);
+    assert_eq!(j.info.method, "eu-crm");
+    assert!(j.info.params_version.starts_with("eu_crm "), "{}", j.info.params_version);
+    assert!(j.approximations.iter().any(|a| a.contains("PV")) && j.approximations.iter().any(|a| a.contains("SI_SR: default")));
+    // The explanation's sourcing table sums to the term.
+    let e = &r.explanations[0];
+    let num = |c: &chokepoint_metrics::explain::Cell| match c {
+        chokepoint_metrics::explain::Cell::Number(v) => *v,
+        other => panic!("{other:?}"),
+    };
+    close(e.tables[1].rows.iter().map(|r| num(&r[8])).sum::<f64>(), src);
+
+    // JPN+DEU with a parameters file: CHN restricted (t 1.2, global and sourcing), AUS a
+    // trade-agreement partner of the coalition (0.8, sourcing only), SI_SR 0.5, EI 3.
+    let params = EuCrmParams::from_toml(
+        &chokepoint_model::eu_crm::BUILTIN_EU_CRM_TOML.replace("name = \"eu_crm\"", "name = \"test\"").replace(
+            "[[export_restriction]]\nmaterial = \"Rare Earths (REO)\"\ncountry = \"CHN\"\nfrom = 2010",
+            "[[substitution]]\nmaterial = \"Rare Earths (REO)\"\nsi_sr = 0.5\nsource = \"test\"\n\n[[economic_importance]]\nmaterial = \"Rare Earths (REO)\"\nei = 3.0\nsource = \"test\"\n\n[[trade_agreement]]\nimporter = \"JPN+DEU\"\nt = 0.8\nsource = \"test\"\npartners = [{ iso3 = \"AUS\", from = 2020 }]\n\n[[export_restriction]]\nmaterial = \"Rare Earths (REO)\"\ncountry = \"CHN\"\nfrom = 2022\nuntil = 2022\nt = 1.2\nmeasure = \"test\"\nsource = \"test\"\n\n[[export_restriction]]\nmaterial = \"Rare Earths (REO)\"\ncountry = \"CHN\"\nfrom = 2010",
+        ),
+        "test.toml",
+    )
+    .unwrap();
+    let r = eu_crm_run(&["JPN+DEU"], "rare earths", params);
+    let c = &r.rows[0];
+    // Sourcing: CHN 30 + 4.5, AUS 5, NLD 1.843 + 8, GBR 0.2 (no WGI: 5.0 by default); DEU→JPN dropped.
+    let f = 49.543;
+    let gs = chn * chn * w(-0.45) * 1.2 + aus * aus * w(0.85) + twn * twn * w(0.75);
+    let src = (34.5f64.powi(2) * w(-0.45) * 1.2 + 25.0 * w(0.85) * 0.8 + (9.843f64.powi(2) + 0.04) * 5.0) / (f * f);
+    close(c.hhi_wgi_t_global, gs);
+    close(c.hhi_wgi_t_sourcing, src);
+    close(c.unscored_sourcing_share, 10.043 / f);
+    close(c.supply_risk, (gs * 0.5 + src * 0.5) * 0.99 * 0.5);
+    assert_eq!((c.si_sr, c.si_sr_default, c.economic_importance), (0.5, false, Some(3.0)));
+    assert_eq!(c.critical, Some(c.supply_risk >= 1.0));
+    assert_eq!(c.info.params_version, "test 2026.11-1");
+    assert!(
+        c.trade_parameters.contains(&"CHN t=1.2".to_owned()) && c.trade_parameters.contains(&"AUS t=0.8".to_owned()),
+        "{:?}",
+        c.trade_parameters
+    );
+
+    // AUS and nickel: own production only (155,000 t, the whole world's), no trade: IR = 0,
+    // SR = sourcing HHI × (1 − 0.16) = 3.3 × 0.84.
+    let r = eu_crm_run(&["AUS"], "nickel", EuCrmParams::builtin());
+    let a = &r.rows[0];
+    assert_eq!((a.import_reliance, a.imports_t, a.domestic_production_t), (0.0, 0.0, 155_000.0));
+    close(a.hhi_wgi_t_sourcing, w(0.85));
+    close(a.supply_risk, w(0.85) * 0.84);
+}

@@ -4,6 +4,7 @@
 //! The types here validate on construction, so a value of type [`Hs6`] or [`Iso3`] is
 //! always well formed; parsing errors say what was expected.
 
+pub mod eu_crm;
 pub mod hubs;
 pub mod importer;
 

@@ -91,31 +91,10 @@ pub async fn unit_flows(
     years: &BTreeSet<i32>,
     codes: &BTreeSet<String>,
 ) -> Result<Vec<UnitFlow>, DependencyError> {
-    let (mut unit_col, mut year_col, mut iso_col) = (Vec::new(), Vec::new(), Vec::new());
-    let mut all_members = BTreeSet::new();
-    for (unit, by_year) in members.iter().enumerate() {
-        for (year, isos) in by_year {
-            for iso in isos {
-                unit_col.push(unit as i32);
-                year_col.push(*year);
-                iso_col.push(iso.clone());
-                all_members.insert(iso.clone());
-            }
-        }
-    }
-    if unit_col.is_empty() || codes.is_empty() || years.is_empty() {
+    if codes.is_empty() || years.is_empty() {
         return Ok(Vec::new());
     }
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("unit", DataType::Int32, false),
-        Field::new("year", DataType::Int32, false),
-        Field::new("iso3", DataType::Utf8, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema,
-        vec![Arc::new(Int32Array::from(unit_col)), Arc::new(Int32Array::from(year_col)), Arc::new(StringArray::from(iso_col))],
-    )?;
-    replace_table(ctx, "_dependency_units", batch)?;
+    let Some(all_members) = register_units(ctx, members)? else { return Ok(Vec::new()) };
     let sql = format!(
         "SELECT u.unit, t.year, t.hs6, t.exporter, t.importer, x.iso3 IS NOT NULL AS internal,
                 sum(t.value_usd) AS value_usd,
@@ -154,6 +133,92 @@ pub async fn unit_flows(
                 value_usd: value[r].unwrap_or(0.0),
                 quantity_t: quantity[r],
                 value_usd_without_quantity: without[r].unwrap_or(0.0),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Register the units' members per year as the in-memory table `_dependency_units(unit,
+/// year, iso3)`; returns every member, or `None` when there is none.
+fn register_units(ctx: &SessionContext, members: &[BTreeMap<i32, BTreeSet<String>>]) -> Result<Option<BTreeSet<String>>, DependencyError> {
+    let (mut unit_col, mut year_col, mut iso_col) = (Vec::new(), Vec::new(), Vec::new());
+    let mut all_members = BTreeSet::new();
+    for (unit, by_year) in members.iter().enumerate() {
+        for (year, isos) in by_year {
+            for iso in isos {
+                unit_col.push(unit as i32);
+                year_col.push(*year);
+                iso_col.push(iso.clone());
+                all_members.insert(iso.clone());
+            }
+        }
+    }
+    if unit_col.is_empty() {
+        return Ok(None);
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("unit", DataType::Int32, false),
+        Field::new("year", DataType::Int32, false),
+        Field::new("iso3", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![Arc::new(Int32Array::from(unit_col)), Arc::new(Int32Array::from(year_col)), Arc::new(StringArray::from(iso_col))],
+    )?;
+    replace_table(ctx, "_dependency_units", batch)?;
+    Ok(Some(all_members))
+}
+
+/// Exports of a unit's members to non-members, per unit, year and HS6.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitExport {
+    pub unit: usize,
+    pub year: i32,
+    pub hs6: String,
+    /// Σ value, USD.
+    pub value_usd: f64,
+    /// Σ quantity of the rows with one, tonnes (0 when none has one).
+    pub quantity_t: f64,
+}
+
+/// Exports of each unit's members to countries outside the unit (extra-bloc exports):
+/// `trade` rows with a member as exporter and a non-member as importer, summed per unit,
+/// year and HS6 code. Sorted by unit, year, HS6.
+pub async fn unit_exports(
+    ctx: &SessionContext,
+    members: &[BTreeMap<i32, BTreeSet<String>>],
+    years: &BTreeSet<i32>,
+    codes: &BTreeSet<String>,
+) -> Result<Vec<UnitExport>, DependencyError> {
+    if codes.is_empty() || years.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(all_members) = register_units(ctx, members)? else { return Ok(Vec::new()) };
+    let sql = format!(
+        "SELECT u.unit, t.year, t.hs6, sum(t.value_usd) AS value_usd, coalesce(sum(t.quantity_t), 0.0) AS quantity_t
+         FROM trade t
+         JOIN _dependency_units u ON t.exporter = u.iso3 AND t.year = u.year
+         LEFT JOIN _dependency_units x ON x.unit = u.unit AND x.year = t.year AND x.iso3 = t.importer
+         WHERE t.year IN ({years}) AND t.hs6 IN ({codes}) AND t.exporter IN ({exporters}) AND x.iso3 IS NULL
+         GROUP BY u.unit, t.year, t.hs6
+         ORDER BY u.unit, t.year, t.hs6",
+        years = year_list(years),
+        codes = sql_list(codes),
+        exporters = sql_list(&all_members),
+    );
+    let batches = ctx.sql(&sql).await?.collect().await?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let (unit, year, hs6, value, quantity) =
+            (ints(b.column(0))?, ints(b.column(1))?, strings(b.column(2))?, floats(b.column(3))?, floats(b.column(4))?);
+        for r in 0..b.num_rows() {
+            out.push(UnitExport {
+                unit: unit[r].expect("unit") as usize,
+                year: year[r].expect("year"),
+                hs6: hs6[r].clone().expect("hs6"),
+                value_usd: value[r].unwrap_or(0.0),
+                quantity_t: quantity[r].unwrap_or(0.0),
             });
         }
     }

@@ -2,6 +2,7 @@
 //! (`--method geopolrisk,eu-crm,dera,screen,crma`), side by side, each row naming its method,
 //! version, parameters and sources; `--explain` prints the terms behind each score.
 
+mod eu_crm;
 mod geopolrisk;
 
 use std::io::Write;
@@ -25,6 +26,8 @@ use crate::{Context, UsageError};
 pub enum Method {
     /// GeoPolRisk (Koyamparambath et al. 2024): production HHI × WGI-weighted import share, and the LCA characterisation factor.
     Geopolrisk,
+    /// EU CRM supply risk (Commission 2017 guidelines): HHI_WGI,t of global supply and of own sourcing, import reliance, EoL-RIR, SI_SR; per stage with the bottleneck.
+    EuCrm,
 }
 
 impl Method {
@@ -32,6 +35,7 @@ impl Method {
     pub fn id(self) -> &'static str {
         match self {
             Method::Geopolrisk => "geopolrisk",
+            Method::EuCrm => "eu-crm",
         }
     }
 }
@@ -49,7 +53,7 @@ pub enum ConventionArg {
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Methods (METHODS.md and docs/methods.md give equations and sources):\n  geopolrisk  production HHI × Σ g_i f_i / (p + F) and the characterisation factor; needs production of the same year (World Mining Data: 2018–2024)\n\nWith several methods, the table, Markdown and JSON outputs start with one row per importer × material × year holding each method's headline figure, followed by each method's own rows; CSV and Parquet hold that side-by-side table only.\n\nExamples:\n  chokepoint risk --method geopolrisk --importer JPN,DEU --years 2022\n  chokepoint risk --method geopolrisk --importer JPN+DEU,EU27 --convention both -m cobalt --format csv\n  chokepoint risk -m cobalt --years 2022 -i JPN --explain"
+    after_help = "Methods (METHODS.md and docs/methods.md give equations and sources):\n  geopolrisk  production HHI × Σ g_i f_i / (p + F) and the characterisation factor; needs production of the same year (World Mining Data: 2018–2024)\n  eu-crm      EU CRM supply risk SR (2017 guidelines) per stage, with the bottleneck; SR ≥ 1 is high; inputs the data lack (SI_SR, EI, t) from params/eu_crm.toml\n\nWith several methods, the table, Markdown and JSON outputs start with one row per importer × material × year holding each method's headline figure, followed by each method's own rows; CSV and Parquet hold that side-by-side table only.\n\nExamples:\n  chokepoint risk --method geopolrisk --importer JPN,DEU --years 2022\n  chokepoint risk --method geopolrisk --importer JPN+DEU,EU27 --convention both -m cobalt --format csv\n  chokepoint risk -m cobalt --years 2022 -i JPN --explain"
 )]
 pub struct RiskArgs {
     /// The method(s), comma-separated.
@@ -70,6 +74,9 @@ pub struct RiskArgs {
     /// GeoPolRisk: how coalitions and groups treat trade between members.
     #[arg(long, value_enum, default_value_t = ConventionArg::Chokepoint, help_heading = "GeoPolRisk")]
     convention: ConventionArg,
+    /// EU CRM: parameters file (SI_SR, EI, trade parameters t; default: the shipped params/eu_crm.toml).
+    #[arg(long, value_name = "FILE", help_heading = "EU CRM")]
+    eu_crm_params: Option<PathBuf>,
     /// Country-group file (default: the shipped params/country_groups.toml).
     #[arg(long, value_name = "FILE")]
     groups: Option<PathBuf>,
@@ -145,6 +152,7 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
     for m in &methods {
         sections.push(match m {
             Method::Geopolrisk => geopolrisk::run(&sc, store.manifest(), &sel, args.convention).await?,
+            Method::EuCrm => eu_crm::run(&sc, store.manifest(), &sel, args.eu_crm_params.as_ref()).await?,
         });
     }
     let format: Format = args.format.into();
