@@ -355,3 +355,58 @@ fn risk_geopolrisk_rows_and_errors() {
     let unknown = chokepoint(&data, &["risk", "-i", "XXX"]);
     assert_eq!(unknown.status.code(), Some(2));
 }
+
+#[test]
+fn risk_methods_side_by_side_explain_and_params() {
+    let (t, data) = ingested();
+    // Two methods: JSON holds the side-by-side rows and each method's rows.
+    let o = chokepoint(&data, &["risk", "--method", "geopolrisk,eu-crm", "-i", "JPN,JPN", "--years", "2022", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let side = v["side_by_side"].as_array().unwrap();
+    assert_eq!(side.len(), 1, "{side:?}"); // JPN, given twice, computed once; no nickel supply
+    let ree = side.iter().find(|r| r["material"] == "Rare Earths (REO)").unwrap();
+    assert_eq!(ree["geopolrisk_score"], v["geopolrisk"][0]["score"]);
+    assert_eq!(
+        ree["eu_crm_sr"],
+        v["eu_crm"].as_array().unwrap().iter().find(|r| r["material"] == "Rare Earths (REO)").unwrap()["supply_risk"]
+    );
+    for m in ["geopolrisk", "eu_crm"] {
+        let row = &v[m][0];
+        for k in ["method", "method_version", "params_version", "sources"] {
+            assert!(row[k].as_str().is_some_and(|s| !s.is_empty()), "{m}: {k} missing in {row}");
+        }
+    }
+    assert!(v["eu_crm"][0]["params_version"].as_str().unwrap().starts_with("eu_crm "));
+    // CSV with several methods: the side-by-side table.
+    let csv = stdout(&chokepoint(&data, &["risk", "--method", "eu-crm,geopolrisk", "-i", "JPN", "--years", "2022", "--format", "csv"]));
+    assert!(csv.starts_with("importer,year,material,geopolrisk_score,geopolrisk_cf,eu_crm_sr,eu_crm_ir\n"), "{csv}");
+    // --explain: the terms of each score.
+    let o = chokepoint(
+        &data,
+        &["risk", "--method", "eu-crm", "-i", "JPN", "-m", "rare earths", "--years", "2022", "--explain", "--format", "json"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(e.as_array().unwrap().len(), 1);
+    assert!(e[0]["title"].as_str().unwrap().contains("JPN · Rare Earths (REO)"));
+    let terms: Vec<&str> = e[0]["terms"].as_array().unwrap().iter().map(|t| t["symbol"].as_str().unwrap()).collect();
+    assert!(terms.contains(&"IR") && terms.contains(&"SR") && terms.contains(&"SI_SR"), "{terms:?}");
+    let text = stdout(&chokepoint(&data, &["risk", "-i", "JPN", "-m", "rare earths", "--years", "2022", "--explain"]));
+    assert!(
+        text.contains("GeoPolRisk · JPN · Rare Earths (REO) · 2022") && text.contains("suppliers (3)") && text.contains("TWN"),
+        "{text}"
+    );
+    let csv = chokepoint(&data, &["risk", "-i", "JPN", "--years", "2022", "--explain", "--format", "csv"]);
+    assert_eq!(csv.status.code(), Some(2));
+    // A bad parameters file: exit 2, naming the file and the entry.
+    let bad = t.path().join("bad.toml");
+    std::fs::write(&bad, chokepoint_model_params().replace("si_sr = 1.0", "si_sr = 2")).unwrap();
+    let o = chokepoint(&data, &["risk", "--method", "eu-crm", "-i", "JPN", "--years", "2022", "--eu-crm-params", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("bad.toml: defaults.si_sr = 2: expected a number in 0–1"), "{}", stderr(&o));
+}
+
+fn chokepoint_model_params() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../params/eu_crm.toml")).unwrap()
+}
