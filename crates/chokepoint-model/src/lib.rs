@@ -6,6 +6,7 @@
 
 pub mod hubs;
 pub mod importer;
+pub mod risk_params;
 
 use std::fmt;
 use std::str::FromStr;
