@@ -101,7 +101,7 @@ pub struct GeoPolRiskRow {
 }
 
 /// Production unit → tonnes.
-fn tonnes_per_unit(unit: &str) -> Option<f64> {
+pub(crate) fn tonnes_per_unit(unit: &str) -> Option<f64> {
     match unit {
         "metr. t" => Some(1.0),
         "kg" => Some(1e-3),
