@@ -257,6 +257,10 @@ pub async fn crma(ctx: &SessionContext, manifest: &Manifest, req: &CrmaRequest) 
         "supply = members' production (World Mining Data, converted to tonnes) + imports from third countries (tonnes; trade between members dropped; flows without a quantity left out): it approximates consumption, ignoring exports and stock changes (DATA.md pitfall 7); production and trade tonnes of different forms (ore, concentrate, metal content) are added as they are (params/crma.toml `form`); benchmark {:.0} % (Regulation (EU) 2024/1252 Art. 5(1)(d))",
         req.benchmark * 100.0
     ));
+    notices.push(
+        "stage = the supply-chain stage of the material's traded HS6 codes in World Mining Data's HS Code Map; its production tables are mostly mine output (Cobalt, Rare Earths, Lithium are `Processing` in the map, but their production is mine production), so member production and imports can be of different stages"
+            .into(),
+    );
     if !req.params.not_covered.is_empty() {
         notices.push(format!(
             "strategic raw materials the dataset cannot measure: {}",
