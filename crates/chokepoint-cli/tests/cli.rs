@@ -410,3 +410,62 @@ fn risk_methods_side_by_side_explain_and_params() {
 fn chokepoint_model_params() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../params/eu_crm.toml")).unwrap()
 }
+
+#[test]
+fn risk_dera_and_crma_rows_side_by_side_and_param_errors() {
+    let (t, data) = ingested();
+    let o = chokepoint(&data, &["risk", "--method", "dera,crma", "-i", "JPN,JPN+DEU", "--years", "2022", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    // DERA, JPN, rare earths 2022 on tonnes: CHN 30 t, AUS 5 t → HHI = 10,000 × (30² + 5²) / 35².
+    let dera = v["dera"].as_array().unwrap();
+    let j = dera.iter().find(|r| r["importer"] == "JPN" && r["material"] == "Rare Earths (REO)").unwrap();
+    let hhi = 10_000.0 * 925.0 / 1225.0;
+    assert!((j["import_hhi"].as_f64().unwrap() - hhi).abs() < 1e-9, "{}", j["import_hhi"]);
+    assert_eq!(j["import_group"], "moderate");
+    assert_eq!(j["production_group"], "moderate");
+    assert_eq!(j["method"], "dera");
+    assert!(j["wgi_dimensions"].as_str().unwrap().starts_with("PV only"));
+    // CRMA, JPN: CHN 30 of 35 t, over 65 %; only the strategic materials by default.
+    let crma = v["crma"].as_array().unwrap();
+    let c = crma.iter().find(|r| r["importer"] == "JPN" && r["material"] == "Rare Earths (REO)").unwrap();
+    assert!((c["top_third_share"].as_f64().unwrap() - 30.0 / 35.0).abs() < 1e-12);
+    assert_eq!(c["over_benchmark"], true);
+    assert_eq!(c["strategic"], true);
+    // Side by side: one row per importer × material × year with both methods' headlines.
+    let side = v["side_by_side"].as_array().unwrap();
+    let s = side.iter().find(|r| r["importer"] == "JPN+DEU" && r["material"] == "Rare Earths (REO)").unwrap();
+    assert_eq!(s["crma_top_third"], "CHN");
+    assert_eq!(s["crma_over_benchmark"], "yes");
+    assert!((s["crma_top_third_share"].as_f64().unwrap() - 34.5 / 41.343).abs() < 1e-12);
+    assert!(s["dera_production_hhi"].as_f64().unwrap() > 8000.0);
+    // A benchmark of 90 %: JPN's rare earths (85.7 %) are below it.
+    let o = chokepoint(&data, &["risk", "--method", "crma", "-i", "JPN", "--years", "2022", "--crma-benchmark", "0.9", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!((&v[0]["material"], &v[0]["over_benchmark"], &v[0]["benchmark"]), (&"Rare Earths (REO)".into(), &false.into(), &0.9.into()));
+    let o = chokepoint(&data, &["risk", "--method", "crma", "-i", "JPN", "--years", "2022", "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("importer,members,year,material,strategic,strategic_raw_material,stage,"), "{}", stdout(&o));
+    // Text table and --explain.
+    let o = chokepoint(&data, &["risk", "--method", "dera", "-i", "JPN", "--years", "2022", "-m", "rare earths", "--explain"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("DERA · JPN · Rare Earths (REO) · 2022") && text.contains("WGI-PV estimate"), "{text}");
+    // Bad parameters: exit 2 naming the file, the field and what was expected.
+    let bad = t.path().join("dera.toml");
+    std::fs::write(
+        &bad,
+        "version = \"x\"\nsources = [\"s\"]\n[hhi]\nmoderate_from = 3000.0\nhigh_above = 2500.0\n[country_risk]\nhigh_below = -0.5\nlow_above = 0.5\n",
+    )
+    .unwrap();
+    let o = chokepoint(&data, &["risk", "--method", "dera", "-i", "JPN", "--dera-params", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("dera.toml: field `hhi.moderate_from`: expected ≤ hhi.high_above (2500), found 3000"), "{}", stderr(&o));
+    let o = chokepoint(&data, &["risk", "--method", "crma", "-i", "JPN", "--crma-benchmark", "65"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("strictly between 0 and 1"), "{}", stderr(&o));
+    let o = chokepoint(&data, &["risk", "--method", "crma", "-i", "JPN", "--years", "2010"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("the CRMA benchmark needs production and trade of the same year"), "{}", stderr(&o));
+}

@@ -3,7 +3,9 @@
 //! the batch queries over the store must agree with these functions.
 
 pub mod concentration;
+pub mod crma;
 pub mod dependency;
+pub mod dera;
 pub mod eu_crm;
 pub mod explain;
 pub mod geopolrisk;

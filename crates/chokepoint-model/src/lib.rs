@@ -7,6 +7,7 @@
 pub mod eu_crm;
 pub mod hubs;
 pub mod importer;
+pub mod risk_params;
 
 use std::fmt;
 use std::str::FromStr;

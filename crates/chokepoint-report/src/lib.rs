@@ -7,6 +7,7 @@
 //! - [`write_atomically`]: `--out FILE` is written aside and renamed into place.
 
 pub mod columns;
+pub mod dera_crma;
 pub mod eu_crm;
 pub mod explain;
 pub mod risk;

@@ -2,6 +2,8 @@
 //! (`--method geopolrisk,eu-crm,dera,screen,crma`), side by side, each row naming its method,
 //! version, parameters and sources; `--explain` prints the terms behind each score.
 
+mod crma;
+mod dera;
 mod eu_crm;
 mod geopolrisk;
 
@@ -28,6 +30,10 @@ pub enum Method {
     Geopolrisk,
     /// EU CRM supply risk (Commission 2017 guidelines): HHI_WGI,t of global supply and of own sourcing, import reliance, EoL-RIR, SI_SR; per stage with the bottleneck.
     EuCrm,
+    /// DERA's risk screen (BGR/DERA): HHI (0–10,000) and WGI-weighted country risk of world production and of the unit's imports, risk groups.
+    Dera,
+    /// EU CRMA benchmark (Reg. (EU) 2024/1252 Art. 5(1)(d)): largest third-country share of supply (own production + imports), over 65 %?
+    Crma,
 }
 
 impl Method {
@@ -36,6 +42,8 @@ impl Method {
         match self {
             Method::Geopolrisk => "geopolrisk",
             Method::EuCrm => "eu-crm",
+            Method::Dera => "dera",
+            Method::Crma => "crma",
         }
     }
 }
@@ -53,7 +61,7 @@ pub enum ConventionArg {
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Methods (METHODS.md and docs/methods.md give equations and sources):\n  geopolrisk  production HHI × Σ g_i f_i / (p + F) and the characterisation factor; needs production of the same year (World Mining Data: 2018–2024)\n  eu-crm      EU CRM supply risk SR (2017 guidelines) per stage, with the bottleneck; SR ≥ 1 is high; inputs the data lack (SI_SR, EI, t) from params/eu_crm.toml\n\nWith several methods, the table, Markdown and JSON outputs start with one row per importer × material × year holding each method's headline figure, followed by each method's own rows; CSV and Parquet hold that side-by-side table only.\n\nExamples:\n  chokepoint risk --method geopolrisk --importer JPN,DEU --years 2022\n  chokepoint risk --method geopolrisk --importer JPN+DEU,EU27 --convention both -m cobalt --format csv\n  chokepoint risk -m cobalt --years 2022 -i JPN --explain"
+    after_help = "Methods (METHODS.md and docs/methods.md give equations and sources):\n  geopolrisk  production HHI × Σ g_i f_i / (p + F) and the characterisation factor; needs production of the same year (World Mining Data: 2018–2024)\n  eu-crm      EU CRM supply risk SR (2017 guidelines) per stage, with the bottleneck; SR ≥ 1 is high; inputs the data lack (SI_SR, EI, t) from params/eu_crm.toml\n  dera        DERA's screen: HHI (0–10,000) and WGI-PV weighted country risk of world production and of the unit's imports (tonnes), risk groups (params/dera.toml, cut-offs unconfirmed); 2018–2024\n  crma        CRMA Art. 5(1)(d): largest third-country share of supply = own production + imports (tonnes), against 65 %; strategic raw materials (params/crma.toml); 2018–2024\n\nWith several methods, the table, Markdown and JSON outputs start with one row per importer × material × year holding each method's headline figure, followed by each method's own rows; CSV and Parquet hold that side-by-side table only.\n\nExamples:\n  chokepoint risk --method geopolrisk --importer JPN,DEU --years 2022\n  chokepoint risk --method geopolrisk --importer JPN+DEU,EU27 --convention both -m cobalt --format csv\n  chokepoint risk -m cobalt --years 2022 -i JPN --explain\n  chokepoint risk --method dera,crma -i JPN,DEU,EU27 --years 2022\n  chokepoint risk --method crma -i EU27 --years 2022 --all-materials --format csv"
 )]
 pub struct RiskArgs {
     /// The method(s), comma-separated.
@@ -77,6 +85,21 @@ pub struct RiskArgs {
     /// EU CRM: parameters file (SI_SR, EI, trade parameters t; default: the shipped params/eu_crm.toml).
     #[arg(long, value_name = "FILE", help_heading = "EU CRM")]
     eu_crm_params: Option<PathBuf>,
+    /// DERA: basis of the import shares (production shares are in the table's unit, mostly tonnes).
+    #[arg(long, value_enum, default_value_t = DeraBasisArg::Quantity, help_heading = "DERA")]
+    dera_basis: DeraBasisArg,
+    /// DERA: parameters file with the cut-offs (default: the shipped params/dera.toml).
+    #[arg(long, value_name = "FILE", help_heading = "DERA")]
+    dera_params: Option<PathBuf>,
+    /// CRMA: the benchmark share, 0–1 (default: params/crma.toml's 0.65, Art. 5(1)(d)).
+    #[arg(long, value_name = "SHARE", help_heading = "CRMA benchmark")]
+    crma_benchmark: Option<f64>,
+    /// CRMA: every material, not only the strategic raw materials (rows say `strategic: false`).
+    #[arg(long, help_heading = "CRMA benchmark")]
+    all_materials: bool,
+    /// CRMA: parameters file with the strategic raw materials and the benchmark (default: the shipped params/crma.toml).
+    #[arg(long, value_name = "FILE", help_heading = "CRMA benchmark")]
+    crma_params: Option<PathBuf>,
     /// Country-group file (default: the shipped params/country_groups.toml).
     #[arg(long, value_name = "FILE")]
     groups: Option<PathBuf>,
@@ -103,6 +126,15 @@ pub struct Section {
     pub headlines: Vec<Headline>,
     /// Filled when `--explain` is given.
     pub explanations: Vec<Explanation>,
+}
+
+/// Basis of DERA's import shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeraBasisArg {
+    /// Tonnes (BACI quantity), like the production basis.
+    Quantity,
+    /// USD (BACI value).
+    Value,
 }
 
 /// The parsed selection every method reads.
@@ -153,6 +185,10 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
         sections.push(match m {
             Method::Geopolrisk => geopolrisk::run(&sc, store.manifest(), &sel, args.convention).await?,
             Method::EuCrm => eu_crm::run(&sc, store.manifest(), &sel, args.eu_crm_params.as_ref()).await?,
+            Method::Dera => dera::run(&sc, store.manifest(), &sel, args.dera_basis, args.dera_params.as_deref()).await?,
+            Method::Crma => {
+                crma::run(&sc, store.manifest(), &sel, args.crma_benchmark, args.all_materials, args.crma_params.as_deref()).await?
+            }
         });
     }
     let format: Format = args.format.into();
