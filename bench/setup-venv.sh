@@ -24,5 +24,15 @@ want="$(sha256sum "$req" | cut -d' ' -f1)"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     exit 0
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
+if [[ "${1:-}" == "geopolrisk" ]]; then
+    # Every package of the peer is pinned in its file: install exactly those (no unpinned
+    # dependency can slip in), then let pip confirm that they satisfy each other.
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$req"
+    if ! out="$("$venv/bin/python" -m pip check --disable-pip-version-check 2>&1)"; then
+        echo "setup-venv.sh: $out" >&2
+        exit 1
+    fi
+else
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
+fi
 echo "$want" >"$stamp"

