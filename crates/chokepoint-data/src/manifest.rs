@@ -25,6 +25,10 @@ pub struct Manifest {
     pub trade_years: BTreeMap<i32, TradeYear>,
     /// Corrections applied to the sources and other things a user should know, in words.
     pub notes: Vec<String>,
+    /// Version of the ingest rules that built the store ([`crate::ingest::INGEST_VERSION`];
+    /// 0 = written before the field existed). `data setup` rebuilds a store of an older version.
+    #[serde(default)]
+    pub ingest_version: u32,
 }
 
 /// One source file of the store.

@@ -174,6 +174,22 @@ fn products_materials_and_production_match_the_sources() {
         sql(&r.data, "SELECT DISTINCT unit FROM production WHERE material IN ('Gold', 'Natural Gas', 'Diamonds (Gem)') ORDER BY unit"),
         vec![vec!["Mio m3"], vec!["ct"], vec!["kg"]]
     );
+    // World Mining Data codes French Guiana's gold as Guyana's (328/GUY): stored as GUF.
+    let wmd: Vec<(String, f64)> = source("world_mining_data.db")
+        .prepare("SELECT Country, \"2022\" FROM Gold WHERE Country_ISO = 'GUY' ORDER BY Country")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(wmd, vec![("French Guiana".to_owned(), 916.0), ("Guyana".to_owned(), 15129.0)]);
+    assert_eq!(
+        sql(
+            &r.data,
+            "SELECT country, amount FROM production WHERE material = 'Gold' AND year = 2022 AND country IN ('GUF', 'GUY') ORDER BY country"
+        ),
+        vec![vec!["GUF", "916.0"], vec!["GUY", "15129.0"]]
+    );
 }
 
 #[test]

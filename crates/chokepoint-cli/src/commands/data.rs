@@ -7,6 +7,7 @@ use std::io::Write;
 use clap::{Args, Subcommand};
 
 use chokepoint_data::fetch::fetch_default;
+use chokepoint_data::ingest::INGEST_VERSION;
 use chokepoint_data::ingest::geopolrisk::{GeopolriskOptions, ingest_geopolrisk};
 use chokepoint_data::sources::default_dataset;
 use chokepoint_data::{Store, Table};
@@ -78,12 +79,24 @@ fn setup(ctx: &Context, force: bool) -> anyhow::Result<()> {
     if f.downloaded {
         ctx.info(format!("downloaded and verified {}", f.path.display()));
     }
-    if !force
-        && let Some(store) = Store::open_existing(&ctx.data_dir)?
-        && store.manifest().sources.iter().any(|s| s.sha256 == default_dataset::SHA256)
-    {
-        ctx.info(format!("store is up to date: {}", store.root().display()));
-        return Ok(());
+    if !force {
+        match Store::open_existing(&ctx.data_dir) {
+            Ok(Some(store)) if store.manifest().sources.iter().any(|s| s.sha256 == default_dataset::SHA256) => {
+                if store.manifest().ingest_version == INGEST_VERSION {
+                    ctx.info(format!("store is up to date: {}", store.root().display()));
+                    return Ok(());
+                }
+                ctx.info(format!(
+                    "store was built by ingest rules v{} (now v{INGEST_VERSION}): rebuilding it from the cached wheel",
+                    store.manifest().ingest_version
+                ));
+            }
+            Ok(_) => {}
+            Err(chokepoint_data::DataError::SchemaVersion { found, expected, .. }) => {
+                ctx.info(format!("store has layout v{found} (now v{expected}): rebuilding it from the cached wheel"));
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     let opts = GeopolriskOptions { progress: ctx.progress(), ..Default::default() };
     let summary = ingest_geopolrisk(&ctx.data_dir, &f.path, &opts)?;

@@ -454,10 +454,15 @@ fn read_materials(db: &Db) -> Result<(RecordBatch, Vec<String>)> {
 }
 
 /// One table per commodity → the `production` batch (long form, rows with no value dropped).
+/// World Mining Data rows coded as another country: (name, code given, ISO3 used).
+const MISCODED_PRODUCERS: [(&str, &str, &str); 1] = [("French Guiana", "GUY", "GUF")];
+
 fn read_production(db: &Db, materials: &[String], countries: &CountryTable, notes: &mut Vec<String>) -> Result<RecordBatch> {
     let (mut material, mut country, mut country_name, mut year, mut amount, mut unit, mut status) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     let mut totals_dropped = 0;
+    // (table, name) of rows whose code belongs to another country, recoded by name.
+    let mut recoded: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
     for m in materials {
         let cols = db.require_columns(
             m,
@@ -495,6 +500,16 @@ fn read_production(db: &Db, materials: &[String], countries: &CountryTable, note
                         }
                     }
                 }
+            };
+            // World Mining Data codes French Guiana (an overseas region of France, ISO3 GUF)
+            // with Guyana's codes 328/GUY; adding it to Guyana would misstate both.
+            let name = text(p_country);
+            let iso = match MISCODED_PRODUCERS.iter().find(|(n, coded, _)| name.trim() == *n && iso == *coded) {
+                Some((n, coded, right)) => {
+                    recoded.insert((m.clone(), (*n).to_owned()), ((*coded).to_owned(), (*right).to_owned()));
+                    (*right).to_owned()
+                }
+                None => iso,
             };
             let u = text(p_unit);
             if u.trim().is_empty() {
@@ -536,6 +551,9 @@ fn read_production(db: &Db, materials: &[String], countries: &CountryTable, note
                 status.push(flag);
             }
         }
+    }
+    for ((table, name), (coded, right)) in &recoded {
+        notes.push(format!("production: World Mining Data table {table:?} codes {name} as {coded}; stored as {right}"));
     }
     notes.push(format!(
         "production: {totals_dropped} 'Total' rows of World Mining Data (codes DELETE) dropped; units kept per commodity (metr. t, kg, ct, Mio m3) — never add across units"

@@ -20,6 +20,11 @@ pub struct IngestSummary {
     pub store: Store,
 }
 
+/// Version of the ingest rules (corrections of the sources), recorded in the manifest. Bump
+/// it when a rule changes what a store holds for the same source, so that `data setup`
+/// rebuilds older stores. 2: World Mining Data rows of French Guiana coded as Guyana get GUF.
+pub const INGEST_VERSION: u32 = 2;
+
 pub(crate) fn new_manifest(sources: Vec<SourceInfo>, trade_years: BTreeMap<i32, TradeYear>, notes: Vec<String>) -> Manifest {
     Manifest {
         schema_version: SCHEMA_VERSION,
@@ -29,6 +34,7 @@ pub(crate) fn new_manifest(sources: Vec<SourceInfo>, trade_years: BTreeMap<i32, 
         tables: BTreeMap::new(),
         trade_years,
         notes,
+        ingest_version: INGEST_VERSION,
     }
 }
 
