@@ -7,3 +7,4 @@ pub mod dependency;
 pub mod explain;
 pub mod geopolrisk;
 pub mod method;
+pub mod screen;
