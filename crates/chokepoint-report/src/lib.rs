@@ -9,6 +9,7 @@
 pub mod columns;
 pub mod explain;
 pub mod risk;
+pub mod screen;
 pub mod side_by_side;
 pub mod text;
 

@@ -375,7 +375,7 @@ pub async fn screen(ctx: &SessionContext, manifest: &Manifest, req: &ScreenReque
             req.persistence.required, req.persistence.window
         ));
     }
-    notices.push("criterion 2 (extra share > 0.5): wording unconfirmed in METHODS.md §5; see docs/methods.md §3".into());
+    notices.push("criterion 2 (the extra-bloc share of imports): wording unconfirmed in METHODS.md §5; docs/methods.md, section \"Strategic-dependency screen\", says what is implemented".into());
     if matches!(req.scope, ProductScope::AllProducts) {
         let traded = aggregates.world.keys().map(|k| k.1.as_str()).collect::<BTreeSet<_>>().len();
         notices.push(format!(

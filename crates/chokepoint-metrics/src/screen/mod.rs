@@ -9,7 +9,7 @@
 //!    `M_extra = Σ_{i∉c} M_{A,i,c}` — criterion `HHI_extra > 0.4`;
 //! 2. `extra_share = M_extra / (M_extra + M_intra)`, `M_intra` the imports of members from
 //!    other members — criterion `extra_share > 0.5` (the wording of this criterion is
-//!    *unconfirmed* in METHODS.md; see docs/methods.md §3);
+//!    *unconfirmed* in METHODS.md; see docs/methods.md, "Strategic-dependency screen");
 //! 3. `ratio = M_extra / X_extra`, `X_extra` the members' exports to non-members — criterion
 //!    `ratio > 1`; with `X_extra = 0` the ratio is +∞ and the criterion holds.
 //!
@@ -220,7 +220,7 @@ mod tests {
         }
     }
 
-    /// The worked example of docs/methods.md §3.
+    /// The worked example of docs/methods.md, "Strategic-dependency screen".
     #[test]
     fn worked_example() {
         // Extra-bloc imports CHN 60, USA 30, BRA 10 (M USD); imports between members 25;

@@ -3,6 +3,7 @@
 //! version, parameters and sources; `--explain` prints the terms behind each score.
 
 mod geopolrisk;
+mod screen;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -25,6 +26,8 @@ use crate::{Context, UsageError};
 pub enum Method {
     /// GeoPolRisk (Koyamparambath et al. 2024): production HHI × WGI-weighted import share, and the LCA characterisation factor.
     Geopolrisk,
+    /// Strategic-dependency screen (European Commission SWD(2021) 352; CEPII GeoDep): every HS6 product, extra-bloc import HHI, extra-bloc share, imports / exports.
+    Screen,
 }
 
 impl Method {
@@ -32,6 +35,7 @@ impl Method {
     pub fn id(self) -> &'static str {
         match self {
             Method::Geopolrisk => "geopolrisk",
+            Method::Screen => "screen",
         }
     }
 }
@@ -49,7 +53,7 @@ pub enum ConventionArg {
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Methods (METHODS.md and docs/methods.md give equations and sources):\n  geopolrisk  production HHI × Σ g_i f_i / (p + F) and the characterisation factor; needs production of the same year (World Mining Data: 2018–2024)\n\nWith several methods, the table, Markdown and JSON outputs start with one row per importer × material × year holding each method's headline figure, followed by each method's own rows; CSV and Parquet hold that side-by-side table only.\n\nExamples:\n  chokepoint risk --method geopolrisk --importer JPN,DEU --years 2022\n  chokepoint risk --method geopolrisk --importer JPN+DEU,EU27 --convention both -m cobalt --format csv\n  chokepoint risk -m cobalt --years 2022 -i JPN --explain"
+    after_help = "Methods (METHODS.md and docs/methods.md give equations and sources):\n  geopolrisk  production HHI × Σ g_i f_i / (p + F) and the characterisation factor; needs production of the same year (World Mining Data: 2018–2024)\n  screen      per HS6 product (all traded, --hs, or the codes of -m): extra-bloc import HHI > 0.4, extra-bloc share > 0.5, extra imports / extra exports > 1 (Commission); GeoDep: world-export HHI > 0.4 instead of the share, persistence 2 of 3 years; default year: the latest\n\nWith several methods, the table, Markdown and JSON outputs start with one row per importer × material × year holding each method's headline figure, followed by each method's own rows; CSV and Parquet hold that side-by-side table only.\n\nExamples:\n  chokepoint risk --method geopolrisk --importer JPN,DEU --years 2022\n  chokepoint risk --method geopolrisk --importer JPN+DEU,EU27 --convention both -m cobalt --format csv\n  chokepoint risk -m cobalt --years 2022 -i JPN --explain"
 )]
 pub struct RiskArgs {
     /// The method(s), comma-separated.
@@ -70,6 +74,8 @@ pub struct RiskArgs {
     /// GeoPolRisk: how coalitions and groups treat trade between members.
     #[arg(long, value_enum, default_value_t = ConventionArg::Chokepoint, help_heading = "GeoPolRisk")]
     convention: ConventionArg,
+    #[command(flatten)]
+    screen: screen::ScreenArgs,
     /// Country-group file (default: the shipped params/country_groups.toml).
     #[arg(long, value_name = "FILE")]
     groups: Option<PathBuf>,
@@ -132,6 +138,7 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
     let mut methods = args.method.clone();
     methods.sort();
     methods.dedup();
+    args.screen.check_used(&methods)?;
     let sel = Selection {
         importers,
         groups,
@@ -145,6 +152,7 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
     for m in &methods {
         sections.push(match m {
             Method::Geopolrisk => geopolrisk::run(&sc, store.manifest(), &sel, args.convention).await?,
+            Method::Screen => screen::run(&sc, store.manifest(), &sel, &args.screen).await?,
         });
     }
     let format: Format = args.format.into();
