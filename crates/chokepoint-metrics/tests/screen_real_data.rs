@@ -39,10 +39,13 @@ fn compute(importer: &str, years: &[i32]) -> ScreenResult {
     })
 }
 
+/// (HS6, exporter ISO3, importer ISO3, USD).
+type Flow = (String, String, String, f64);
+
 /// Trade of `year` by (HS6, exporter ISO3, importer ISO3), USD, from `baci.db` by SQLite
 /// (S19 read as TWN, codes sharing an ISO3 summed); read once per year.
-fn sqlite_year(year: i32) -> Arc<Vec<(String, String, String, f64)>> {
-    static YEARS: Mutex<BTreeMap<i32, Arc<Vec<(String, String, String, f64)>>>> = Mutex::new(BTreeMap::new());
+fn sqlite_year(year: i32) -> Arc<Vec<Flow>> {
+    static YEARS: Mutex<BTreeMap<i32, Arc<Vec<Flow>>>> = Mutex::new(BTreeMap::new());
     if let Some(v) = YEARS.lock().unwrap().get(&year) {
         return v.clone();
     }
@@ -62,11 +65,11 @@ fn sqlite_year(year: i32) -> Arc<Vec<(String, String, String, f64)>> {
          GROUP BY 1, 2, 3"
     );
     let mut stmt = db.prepare(&sql).unwrap();
-    let rows: Vec<(String, String, String, f64)> = stmt
+    let rows: Vec<Flow> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()
         .map(Result::unwrap)
-        .filter(|r: &(String, String, String, f64)| r.3 > 0.0)
+        .filter(|r: &Flow| r.3 > 0.0)
         .collect();
     let rows = Arc::new(rows);
     YEARS.lock().unwrap().insert(year, rows.clone());

@@ -160,8 +160,11 @@ pub struct ScreenResult {
     /// One per row, in row order, when the request asked for them.
     pub explanations: Vec<Explanation>,
     /// For a [`ProductScope::Materials`] request: each material and its HS6 codes.
-    pub materials: Vec<(String, Vec<String>)>,
+    pub materials: MaterialCodes,
 }
+
+/// Materials and their HS6 codes (main, then complementary).
+pub type MaterialCodes = Vec<(String, Vec<String>)>;
 
 /// One product of one unit in one year, evaluated.
 struct Evaluated {
@@ -203,7 +206,7 @@ pub async fn screen(ctx: &SessionContext, manifest: &Manifest, req: &ScreenReque
     }
 
     // The products: all, or the codes of materials / of --hs (validated against the store).
-    let (codes, materials): (Option<BTreeSet<String>>, Vec<(String, Vec<String>)>) = match &req.scope {
+    let (codes, materials): (Option<BTreeSet<String>>, MaterialCodes) = match &req.scope {
         ProductScope::AllProducts => (None, Vec::new()),
         ProductScope::Materials(names) => {
             let items = resolve_items(ctx, &ItemSelection::Materials(names.clone()), &mut notices).await?;
@@ -235,12 +238,18 @@ pub async fn screen(ctx: &SessionContext, manifest: &Manifest, req: &ScreenReque
         .filter_map(|r| Some((r[0].clone()?, r[1].clone()?)))
         .collect();
 
-    // Every (unit, year, product) with extra-bloc imports, evaluated.
-    let mut evaluated: BTreeMap<(usize, i32, &str), Evaluated> = BTreeMap::new();
-    for ((u, year, hs6), a) in &aggregates.units {
-        let (world_exports_usd, world_export_hhi, _) = aggregates.world.get(&(*year, hs6.clone())).copied().unwrap_or((0.0, 0.0, 0));
+    // Products imported per (unit, year), then every (unit, year, product) with extra-bloc
+    // imports, evaluated (the aggregates move into the evaluation).
+    let mut imported: BTreeMap<(usize, i32), usize> = BTreeMap::new();
+    for (u, year, _) in aggregates.units.keys() {
+        *imported.entry((*u, *year)).or_insert(0) += 1;
+    }
+    let world = aggregates.world;
+    let mut evaluated: BTreeMap<(usize, i32, String), Evaluated> = BTreeMap::new();
+    for ((u, year, hs6), a) in aggregates.units {
+        let (world_exports_usd, world_export_hhi, _) = world.get(&(year, hs6.clone())).copied().unwrap_or((0.0, 0.0, 0));
         let trade = ProductTrade {
-            extra_imports: a.extra.clone(),
+            extra_imports: a.extra,
             intra_imports_usd: a.intra,
             extra_exports_usd: a.exports,
             world_exports_usd,
@@ -248,9 +257,10 @@ pub async fn screen(ctx: &SessionContext, manifest: &Manifest, req: &ScreenReque
         };
         if let Some(f) = figures(&trade) {
             let c = criteria(&f, &req.thresholds);
-            evaluated.insert((*u, *year, hs6.as_str()), Evaluated { trade, figures: f, criteria: c });
+            evaluated.insert((u, year, hs6), Evaluated { trade, figures: f, criteria: c });
         }
     }
+    let span = |u: usize, from: i32, to: i32| (u, from, String::new())..(u, to, String::new());
 
     let thresholds = req.thresholds.describe(req.persistence);
     let mut rows = Vec::new();
@@ -259,19 +269,19 @@ pub async fn screen(ctx: &SessionContext, manifest: &Manifest, req: &ScreenReque
     for (u, spec) in req.importers.iter().enumerate() {
         // year → product → GeoDep held, for persistence.
         let mut geodep_held: BTreeMap<&str, BTreeMap<i32, bool>> = BTreeMap::new();
-        for ((_, y, hs6), e) in evaluated.range((u, i32::MIN, "")..(u + 1, i32::MIN, "")) {
-            geodep_held.entry(hs6).or_default().insert(*y, e.criteria.geodep());
+        for ((_, y, hs6), e) in evaluated.range((u, i32::MIN, String::new())..(u + 1, i32::MIN, String::new())) {
+            geodep_held.entry(hs6.as_str()).or_default().insert(*y, e.criteria.geodep());
         }
         for &year in &years {
             let mem = &members[u][&year];
             let previous_known = available.contains(&(year - 1));
             let flag = |y: i32, hs6: &str, geodep: bool| {
-                evaluated.get(&(u, y, hs6)).is_some_and(|e| if geodep { e.criteria.geodep() } else { e.criteria.commission() })
+                evaluated.get(&(u, y, hs6.to_owned())).is_some_and(|e| if geodep { e.criteria.geodep() } else { e.criteria.commission() })
             };
             let mut summary = ScreenSummary {
                 importer: spec.to_string(),
                 year,
-                imported: aggregates.units.range((u, year, String::new())..(u, year + 1, String::new())).count(),
+                imported: imported.get(&(u, year)).copied().unwrap_or(0),
                 screened: 0,
                 dependent: 0,
                 dependent_geodep: 0,
@@ -281,17 +291,17 @@ pub async fn screen(ctx: &SessionContext, manifest: &Manifest, req: &ScreenReque
                 dependent_geodep_also_previous_year: previous_known.then_some(0),
                 dependent_geodep_no_longer: None,
             };
-            for ((_, _, hs6), e) in evaluated.range((u, year, "")..(u, year + 1, "")) {
+            for ((_, _, hs6), e) in evaluated.range(span(u, year, year + 1)) {
                 let f = &e.figures;
                 let c = &e.criteria;
-                let held = years_held(&geodep_held[hs6], year, req.persistence.window);
+                let held = years_held(&geodep_held[hs6.as_str()], year, req.persistence.window);
                 let previous = |geodep: bool| previous_known.then(|| flag(year - 1, hs6, geodep));
                 let row = ScreenRow {
                     importer: spec.to_string(),
                     members: mem.iter().cloned().collect(),
                     year,
-                    hs6: (*hs6).to_owned(),
-                    product: descriptions.get(*hs6).cloned(),
+                    hs6: hs6.clone(),
+                    product: descriptions.get(hs6).cloned(),
                     extra_imports_usd: f.extra_imports_usd,
                     intra_imports_usd: e.trade.intra_imports_usd,
                     extra_exports_usd: e.trade.extra_exports_usd,
@@ -304,7 +314,7 @@ pub async fn screen(ctx: &SessionContext, manifest: &Manifest, req: &ScreenReque
                     import_export_ratio: f.import_export_ratio,
                     no_extra_exports: f.import_export_ratio.is_none(),
                     world_export_hhi: f.world_export_hhi,
-                    world_exporter_count: aggregates.world.get(&(year, (*hs6).to_owned())).map_or(0, |w| w.2),
+                    world_exporter_count: world.get(&(year, hs6.clone())).map_or(0, |w| w.2),
                     crit_hhi_extra: c.hhi_extra,
                     crit_extra_share: c.extra_share,
                     crit_import_export_ratio: c.import_export_ratio,
@@ -329,14 +339,14 @@ pub async fn screen(ctx: &SessionContext, manifest: &Manifest, req: &ScreenReque
                     *summary.dependent_geodep_also_previous_year.get_or_insert(0) += 1;
                 }
                 if req.explain {
-                    explanations.push(explanation(spec, &row, e, &geodep_held[hs6], req, &info));
+                    explanations.push(explanation(spec, &row, e, &geodep_held[hs6.as_str()], req, &info));
                 }
                 rows.push(row);
             }
             if previous_known {
                 let was = |geodep: bool| {
                     evaluated
-                        .range((u, year - 1, "")..(u, year, ""))
+                        .range(span(u, year - 1, year))
                         .filter(|((_, _, hs6), e)| {
                             let then = if geodep { e.criteria.geodep() } else { e.criteria.commission() };
                             then && !flag(year, hs6, geodep)
@@ -377,7 +387,7 @@ pub async fn screen(ctx: &SessionContext, manifest: &Manifest, req: &ScreenReque
     }
     notices.push("criterion 2 (the extra-bloc share of imports): wording unconfirmed in METHODS.md §5; docs/methods.md, section \"Strategic-dependency screen\", says what is implemented".into());
     if matches!(req.scope, ProductScope::AllProducts) {
-        let traded = aggregates.world.keys().map(|k| k.1.as_str()).collect::<BTreeSet<_>>().len();
+        let traded = world.keys().map(|k| k.1.as_str()).collect::<BTreeSet<_>>().len();
         notices.push(format!(
             "screened every HS6 product traded in the store's years read ({traded} products); the default dataset holds only the 74 HS6 codes of its materials, so counts are not comparable with the Commission's screen of ~5,200 products"
         ));
