@@ -469,3 +469,76 @@ fn risk_dera_and_crma_rows_side_by_side_and_param_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("the CRMA benchmark needs production and trade of the same year"), "{}", stderr(&o));
 }
+
+#[test]
+fn risk_screen_rows_formats_and_errors() {
+    let (_t, data) = ingested();
+    // JPN 2022, 280530: CHN 300, AUS 100, TWN 20.5 k USD; JPN exports none (ratio +∞).
+    let o = chokepoint(&data, &["risk", "--method", "screen", "-i", "JPN,JPN+DEU", "--years", "2022", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rows = v.as_array().unwrap();
+    let jpn = &rows[0];
+    assert_eq!((jpn["importer"].as_str(), jpn["hs6"].as_str()), (Some("JPN"), Some("280530")));
+    assert_eq!(jpn["extra_imports_usd"], 420_500.0);
+    let hhi = jpn["hhi_extra"].as_f64().unwrap();
+    assert!((hhi - 100_420.25 / 176_820.25).abs() < 1e-12, "{hhi}");
+    assert_eq!(jpn["import_export_ratio"], serde_json::Value::Null);
+    assert_eq!(jpn["no_extra_exports"], true);
+    assert_eq!((jpn["dependent"].as_bool(), jpn["dependent_geodep"].as_bool()), (Some(true), Some(true)));
+    // 2021 is not in the mini bundle: no previous year; one year of three: not persistent.
+    assert_eq!(jpn["dependent_previous_year"], serde_json::Value::Null);
+    assert_eq!(jpn["dependent_geodep_persistent"], false);
+    assert_eq!(jpn["method"], "screen");
+    // JPN+DEU: 280530 (JPN's and DEU's suppliers), 284690 (USA 7, a single supplier);
+    // 010111 comes only from a member (JPN→DEU) and is not screened.
+    let unit: Vec<&str> = rows.iter().filter(|r| r["importer"] == "JPN+DEU").map(|r| r["hs6"].as_str().unwrap()).collect();
+    assert_eq!(unit, ["284690", "280530"]);
+
+    // CSV: +∞ is an empty cell, with no_extra_exports = true.
+    let o = chokepoint(&data, &["risk", "--method", "screen", "-i", "JPN", "--years", "2022", "--format", "csv"]);
+    let csv = stdout(&o);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row = lines.next().unwrap();
+    let ratio = header.iter().position(|h| *h == "import_export_ratio").unwrap();
+    assert_eq!(header[ratio + 1], "no_extra_exports");
+    assert!(row.contains(",1.0,,true,"), "{row}");
+    // Parquet to a file; the table is narrow and shows the flags (C Commission, G GeoDep).
+    let out = data.parent().unwrap().join("screen.parquet");
+    let o = chokepoint(&data, &["risk", "--method", "screen", "-i", "JPN", "--format", "parquet", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
+    let o = chokepoint(&data, &["risk", "--method", "screen", "-i", "JPN"]);
+    let text = stdout(&o);
+    assert!(text.lines().any(|l| l.contains("280530") && l.trim_end().ends_with("CG·")), "{text}");
+    assert!(text.lines().all(|l| !l.contains("280530") || l.chars().count() <= 120), "{text}");
+    assert!(
+        text.contains("JPN 2022: 1 products imported, 1 with extra-bloc imports screened; dependent (Commission) 1 (2021 not in the data)"),
+        "{text}"
+    );
+    // Side by side with -m: how many of the material's codes are flagged.
+    let o = chokepoint(&data, &["risk", "--method", "geopolrisk,screen", "-i", "JPN", "--years", "2022", "-m", "rare", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["side_by_side"][0]["screen_dependent_hs6"], "1 of 3");
+    assert_eq!(v["screen"][0]["hs6"], "280530");
+    // --explain: the supplier table.
+    let o = chokepoint(&data, &["risk", "--method", "screen", "-i", "JPN", "--hs", "280530", "--explain"]);
+    assert!(stdout(&o).contains("extra-bloc suppliers (3), largest first"), "{}", stdout(&o));
+
+    for (args, message) in [
+        (vec!["--screen-hhi", "4000"], "outside 0–1"),
+        (vec!["--persistence", "4/3"], "K of N years"),
+        (vec!["--years", "2015"], "year 2015 is outside the data"),
+        (vec!["--hs", "12345"], "exactly 6 digits"),
+    ] {
+        let o = chokepoint(&data, &[&["risk", "--method", "screen", "-i", "JPN"][..], &args].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
+    }
+    let o = chokepoint(&data, &["risk", "--method", "geopolrisk", "--hs", "280530", "-i", "JPN"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("apply to --method screen only"), "{}", stderr(&o));
+}

@@ -10,3 +10,4 @@ pub mod eu_crm;
 pub mod explain;
 pub mod geopolrisk;
 pub mod method;
+pub mod screen;

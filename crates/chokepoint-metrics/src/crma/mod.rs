@@ -82,7 +82,7 @@ mod tests {
         v.iter().map(|(k, m)| ((*k).to_owned(), *m)).collect()
     }
 
-    /// The worked example of docs/methods.md §CRMA.
+    /// The worked example of docs/methods.md §4.
     #[test]
     fn worked_example() {
         // Own production 50 t; imports CHN 700 t, AUS 200 t, USA 50 t → supply 1,000 t.

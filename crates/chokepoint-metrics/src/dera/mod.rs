@@ -134,7 +134,7 @@ pub fn axes(shares: &[f64], wgi: &[Option<f64>], p: &DeraParams) -> Axes {
 mod tests {
     use super::*;
 
-    /// The worked example of docs/methods.md §DERA.
+    /// The worked example of docs/methods.md §6.
     #[test]
     fn worked_example() {
         let p = DeraParams::builtin();

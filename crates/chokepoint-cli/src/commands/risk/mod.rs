@@ -6,6 +6,7 @@ mod crma;
 mod dera;
 mod eu_crm;
 mod geopolrisk;
+mod screen;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -34,6 +35,8 @@ pub enum Method {
     Dera,
     /// EU CRMA benchmark (Reg. (EU) 2024/1252 Art. 5(1)(d)): largest third-country share of supply (own production + imports), over 65 %?
     Crma,
+    /// Strategic-dependency screen (European Commission SWD(2021) 352; CEPII GeoDep): every HS6 product, extra-bloc import HHI, extra-bloc share, imports / exports.
+    Screen,
 }
 
 impl Method {
@@ -44,6 +47,7 @@ impl Method {
             Method::EuCrm => "eu-crm",
             Method::Dera => "dera",
             Method::Crma => "crma",
+            Method::Screen => "screen",
         }
     }
 }
@@ -61,7 +65,7 @@ pub enum ConventionArg {
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Methods (METHODS.md and docs/methods.md give equations and sources):\n  geopolrisk  production HHI × Σ g_i f_i / (p + F) and the characterisation factor; needs production of the same year (World Mining Data: 2018–2024)\n  eu-crm      EU CRM supply risk SR (2017 guidelines) per stage, with the bottleneck; SR ≥ 1 is high; inputs the data lack (SI_SR, EI, t) from params/eu_crm.toml\n  dera        DERA's screen: HHI (0–10,000) and WGI-PV weighted country risk of world production and of the unit's imports (tonnes), risk groups (params/dera.toml, cut-offs unconfirmed); 2018–2024\n  crma        CRMA Art. 5(1)(d): largest third-country share of supply = own production + imports (tonnes), against 65 %; strategic raw materials (params/crma.toml); 2018–2024\n\nWith several methods, the table, Markdown and JSON outputs start with one row per importer × material × year holding each method's headline figure, followed by each method's own rows; CSV and Parquet hold that side-by-side table only.\n\nExamples:\n  chokepoint risk --method geopolrisk --importer JPN,DEU --years 2022\n  chokepoint risk --method geopolrisk --importer JPN+DEU,EU27 --convention both -m cobalt --format csv\n  chokepoint risk -m cobalt --years 2022 -i JPN --explain\n  chokepoint risk --method dera,crma -i JPN,DEU,EU27 --years 2022\n  chokepoint risk --method crma -i EU27 --years 2022 --all-materials --format csv"
+    after_help = "Methods (METHODS.md and docs/methods.md give equations and sources):\n  geopolrisk  production HHI × Σ g_i f_i / (p + F) and the characterisation factor; needs production of the same year (World Mining Data: 2018–2024)\n  eu-crm      EU CRM supply risk SR (2017 guidelines) per stage, with the bottleneck; SR ≥ 1 is high; inputs the data lack (SI_SR, EI, t) from params/eu_crm.toml\n  dera        DERA's screen: HHI (0–10,000) and WGI-PV weighted country risk of world production and of the unit's imports (tonnes), risk groups (params/dera.toml, cut-offs unconfirmed); 2018–2024\n  crma        CRMA Art. 5(1)(d): largest third-country share of supply = own production + imports (tonnes), against 65 %; strategic raw materials (params/crma.toml); 2018–2024\n  screen      per HS6 product (all traded, --hs, or the codes of -m): extra-bloc import HHI > 0.4, extra-bloc share > 0.5, extra imports / extra exports > 1 (Commission); GeoDep: world-export HHI > 0.4 instead of the share, persistence 2 of 3 years; default year: the latest\n\nWith several methods, the table, Markdown and JSON outputs start with one row per importer × material × year holding each method's headline figure, followed by each method's own rows; CSV and Parquet hold that side-by-side table only.\n\nExamples:\n  chokepoint risk --method geopolrisk --importer JPN,DEU --years 2022\n  chokepoint risk --method geopolrisk --importer JPN+DEU,EU27 --convention both -m cobalt --format csv\n  chokepoint risk -m cobalt --years 2022 -i JPN --explain\n  chokepoint risk --method dera,crma -i JPN,DEU,EU27 --years 2022\n  chokepoint risk --method crma -i EU27 --years 2022 --all-materials --format csv"
 )]
 pub struct RiskArgs {
     /// The method(s), comma-separated.
@@ -100,6 +104,8 @@ pub struct RiskArgs {
     /// CRMA: parameters file with the strategic raw materials and the benchmark (default: the shipped params/crma.toml).
     #[arg(long, value_name = "FILE", help_heading = "CRMA benchmark")]
     crma_params: Option<PathBuf>,
+    #[command(flatten)]
+    screen: screen::ScreenArgs,
     /// Country-group file (default: the shipped params/country_groups.toml).
     #[arg(long, value_name = "FILE")]
     groups: Option<PathBuf>,
@@ -171,6 +177,7 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
     let mut methods = args.method.clone();
     methods.sort();
     methods.dedup();
+    args.screen.check_used(&methods)?;
     let sel = Selection {
         importers,
         groups,
@@ -189,6 +196,7 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
             Method::Crma => {
                 crma::run(&sc, store.manifest(), &sel, args.crma_benchmark, args.all_materials, args.crma_params.as_deref()).await?
             }
+            Method::Screen => screen::run(&sc, store.manifest(), &sel, &args.screen).await?,
         });
     }
     let format: Format = args.format.into();
