@@ -127,12 +127,12 @@ impl SideBySide {
                 let mut t = Table::new();
                 t.load_preset(if format == Format::Md { presets::ASCII_MARKDOWN } else { "  ── ══      ──    " });
                 let mut header = vec!["importer".to_owned(), "year".into(), "material".into()];
-                header.extend(self.columns.iter().map(|c| c.0.clone()));
+                header.extend(self.columns.iter().map(|c| two_line_header(&c.0)));
                 t.set_header(header);
                 for ((i, y, m), v) in &self.rows {
                     let mut row = vec![i.clone(), y.to_string(), m.clone()];
                     row.extend(self.columns.iter().map(|(c, _)| match v.get(c) {
-                        Some(HeadlineValue::Number(x)) => format!("{x:.3}"),
+                        Some(HeadlineValue::Number(x)) => number(*x),
                         Some(HeadlineValue::Text(s)) => s.clone(),
                         None => "–".into(),
                     }));
@@ -157,6 +157,21 @@ impl SideBySide {
         }
         Ok(())
     }
+}
+
+/// `geopolrisk_score` → `geopolrisk` over `score`: the method on the first line.
+fn two_line_header(column: &str) -> String {
+    for method in ["geopolrisk", "eu_crm", "dera", "crma", "screen"] {
+        if let Some(rest) = column.strip_prefix(method).and_then(|r| r.strip_prefix('_')) {
+            return format!("{method}\n{rest}");
+        }
+    }
+    column.to_owned()
+}
+
+/// Three decimals for scores and shares, none for figures ≥ 100 (HHI on 0–10,000, tonnes).
+fn number(x: f64) -> String {
+    if x.abs() >= 100.0 { format!("{x:.0}") } else { format!("{x:.3}") }
 }
 
 #[cfg(test)]
@@ -187,5 +202,12 @@ mod tests {
         let b = s.batch().unwrap();
         assert_eq!(b.num_rows(), 2);
         assert_eq!(b.column(4).null_count(), 1);
+        let mut out = Vec::new();
+        s.write(&mut out, Format::Table).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("0.500") && text.contains("0.250"), "{text}");
+        assert_eq!(two_line_header("eu_crm_sr"), "eu_crm\nsr");
+        assert_eq!(number(3532.792), "3533");
+        assert_eq!(number(0.1234), "0.123");
     }
 }
