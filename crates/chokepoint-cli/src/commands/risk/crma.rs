@@ -64,14 +64,12 @@ pub async fn run(
         headlines.push(h("crma_top_third_share", HeadlineValue::Number(r.top_third_share)));
         headlines.push(h("crma_over_benchmark", HeadlineValue::Text(if r.over_benchmark { "yes" } else { "no" }.into())));
     }
-    let json = serde_json::to_value(&result.rows)?;
     let explanations = result.explanations.clone();
     let rows = result.rows;
     let render_notes = notes.clone();
     Ok(Section {
         method: Method::Crma,
         title: "CRMA benchmark (Art. 5(1)(d))".into(),
-        json,
         render: Box::new(move |w, f| chokepoint_report::dera_crma::write_crma(w, &rows, &render_notes, f)),
         notes,
         headlines,

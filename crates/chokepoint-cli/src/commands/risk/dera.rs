@@ -69,14 +69,12 @@ pub async fn run(
         }
         headlines.push(h("dera_import_group", text(r.import_group)));
     }
-    let json = serde_json::to_value(&result.rows)?;
     let explanations = result.explanations.clone();
     let rows = result.rows;
     let render_notes = notes.clone();
     Ok(Section {
         method: Method::Dera,
         title: "DERA risk screen".into(),
-        json,
         render: Box::new(move |w, f| chokepoint_report::dera_crma::write_dera(w, &rows, &render_notes, f)),
         notes,
         headlines,

@@ -43,14 +43,12 @@ pub async fn run(sc: &SessionContext, manifest: &Manifest, sel: &Selection, para
             [h("eu_crm_sr", HeadlineValue::Number(r.supply_risk)), h("eu_crm_ir", HeadlineValue::Number(r.import_reliance))]
         })
         .collect();
-    let json = serde_json::to_value(&result.rows)?;
     let explanations = result.explanations.clone();
     let rows = result.rows;
     let render_notes = notes.clone();
     Ok(Section {
         method: Method::EuCrm,
         title: "EU CRM supply risk".into(),
-        json,
         render: Box::new(move |w, f| chokepoint_report::eu_crm::write_eu_crm(w, &rows, &render_notes, f)),
         notes,
         headlines,

@@ -40,14 +40,12 @@ pub async fn run(sc: &SessionContext, manifest: &Manifest, sel: &Selection, conv
             [h("geopolrisk_score", r.score), h("geopolrisk_cf", r.cf_kg_cu_eq_per_kg)]
         })
         .collect();
-    let json = serde_json::to_value(&result.rows)?;
     let explanations = result.explanations.clone();
     let rows = result.rows;
     let render_notes = notes.clone();
     Ok(Section {
         method: Method::Geopolrisk,
         title: "GeoPolRisk".into(),
-        json,
         render: Box::new(move |w, f| chokepoint_report::risk::write_geopolrisk(w, &rows, &render_notes, f)),
         notes,
         headlines,

@@ -123,8 +123,6 @@ pub struct Section {
     pub method: Method,
     /// Heading of the section, e.g. `GeoPolRisk`.
     pub title: String,
-    /// The rows as a JSON array.
-    pub json: serde_json::Value,
     /// Writes the rows in a format (the text formats end with `notes`).
     pub render: Box<dyn Fn(&mut dyn Write, Format) -> Result<(), ReportError>>,
     /// Notes (rules applied, approximations, sources): under the text formats, on stderr otherwise.
@@ -221,13 +219,14 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
     emit(args.out.as_ref(), args.format, ctx, |w, _| match format {
         Format::Csv | Format::Parquet => side.write(w, format),
         Format::Json => {
-            let mut o = serde_json::Map::new();
-            o.insert("side_by_side".into(), side.json());
+            // {"side_by_side": [...], "<method>": [rows], ...}, each part written by its renderer.
+            write!(w, "{{\n\"side_by_side\": ")?;
+            serde_json::to_writer_pretty(&mut *w, &side.json())?;
             for s in &sections {
-                o.insert(s.method.id().replace('-', "_"), s.json.clone());
+                write!(w, ",\n\"{}\": ", s.method.id().replace('-', "_"))?;
+                (s.render)(w, Format::Json)?;
             }
-            serde_json::to_writer_pretty(&mut *w, &serde_json::Value::Object(o))?;
-            writeln!(w)?;
+            writeln!(w, "}}")?;
             Ok(())
         }
         Format::Table | Format::Md => {

@@ -124,14 +124,12 @@ pub async fn run(sc: &SessionContext, manifest: &Manifest, sel: &Selection, args
             });
         }
     }
-    let json = serde_json::to_value(&result.rows)?;
     let explanations = result.explanations.clone();
     let rows = result.rows;
     let render_notes = notes.clone();
     Ok(Section {
         method: Method::Screen,
         title: "Strategic-dependency screen".into(),
-        json,
         render: Box::new(move |w, f| chokepoint_report::screen::write_screen(w, &rows, &render_notes, f)),
         notes,
         headlines,
