@@ -62,7 +62,7 @@ enum Command {
     Dependency(commands::dependency::DependencyArgs),
     /// Briefing for Japan, Germany and their coalition (or any importers), then the dependency table.
     Report(commands::dependency::ReportArgs),
-    /// Risk scores by published methods (so far: GeoPolRisk), per importer × material × year.
+    /// Risk scores by the published methods, side by side: GeoPolRisk, EU CRM supply risk, DERA, the strategic-dependency screen, the CRMA benchmark.
     Risk(commands::risk::RiskArgs),
     /// Run SQL over the store (DataFusion).
     Sql(commands::sql::SqlArgs),

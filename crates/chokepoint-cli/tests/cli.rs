@@ -405,6 +405,26 @@ fn risk_methods_side_by_side_explain_and_params() {
     let o = chokepoint(&data, &["risk", "--method", "eu-crm", "-i", "JPN", "--years", "2022", "--eu-crm-params", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("bad.toml: defaults.si_sr = 2: expected a number in 0–1"), "{}", stderr(&o));
+    // A misspelt material is an error, not a silently ignored entry.
+    let typo = t.path().join("typo.toml");
+    std::fs::write(&typo, chokepoint_model_params() + "\n[[substitution]]\nmaterial = \"nickle\"\nsi_sr = 0.5\nsource = \"x\"\n").unwrap();
+    let o = chokepoint(&data, &["risk", "--method", "eu-crm", "-i", "JPN", "--years", "2022", "--eu-crm-params", typo.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("typo.toml: substitution of \"nickle\": no material \"nickle\" in the store; did you mean \"Nickel\"?"),
+        "{}",
+        stderr(&o)
+    );
+    // An option of a method that is not run is a usage error.
+    let o =
+        chokepoint(&data, &["risk", "--method", "geopolrisk", "-i", "JPN", "--years", "2022", "--eu-crm-params", typo.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--eu-crm-params applies to --method eu-crm only"), "{}", stderr(&o));
+    // DEU+JPN and JPN+DEU, JPN+JPN and JPN are one unit each.
+    let o = chokepoint(&data, &["risk", "-i", "JPN+DEU,DEU+JPN,JPN+JPN,JPN", "--years", "2022", "-f", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let units: std::collections::BTreeSet<&str> = v.as_array().unwrap().iter().map(|r| r["importer"].as_str().unwrap()).collect();
+    assert_eq!(units.len(), 2, "{units:?}");
 }
 
 fn chokepoint_model_params() -> String {

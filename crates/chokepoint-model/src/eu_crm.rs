@@ -22,6 +22,9 @@ pub struct ParamsError {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EuCrmParams {
+    /// Where the file was read from (set by [`EuCrmParams::from_toml`]), for error messages.
+    #[serde(skip)]
+    pub file: String,
     pub name: String,
     pub version: String,
     pub defaults: Defaults,
@@ -128,6 +131,10 @@ impl EuCrmParams {
     pub fn from_toml(text: &str, file: &str) -> Result<EuCrmParams, ParamsError> {
         let err = |message: String| ParamsError { file: file.to_owned(), message };
         let mut p: EuCrmParams = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        p.file = file.to_owned();
+        if p.name.trim().is_empty() || p.version.trim().is_empty() {
+            return Err(err("name and version must not be empty (they are recorded with every row)".into()));
+        }
         let d = &p.defaults;
         if !(0.0..=1.0).contains(&d.si_sr) {
             return Err(err(format!("defaults.si_sr = {}: expected a number in 0–1", d.si_sr)));
@@ -135,10 +142,11 @@ impl EuCrmParams {
         if !(0.0..=10.0).contains(&d.missing_wgi_scaled) {
             return Err(err(format!("defaults.missing_wgi_scaled = {}: expected a number in 0–10", d.missing_wgi_scaled)));
         }
-        for (k, v) in [("sr_threshold", d.sr_threshold), ("ei_threshold", d.ei_threshold)] {
-            if !v.is_finite() || v < 0.0 {
-                return Err(err(format!("defaults.{k} = {v}: expected a non-negative number")));
-            }
+        if !d.sr_threshold.is_finite() || d.sr_threshold < 0.0 {
+            return Err(err(format!("defaults.sr_threshold = {}: expected a non-negative number", d.sr_threshold)));
+        }
+        if !(0.0..=10.0).contains(&d.ei_threshold) {
+            return Err(err(format!("defaults.ei_threshold = {}: expected a number in 0–10 (the EI scale)", d.ei_threshold)));
         }
         let mut seen = std::collections::BTreeSet::new();
         for s in &p.substitution {
@@ -168,12 +176,22 @@ impl EuCrmParams {
                 return Err(err(format!("{what}: until {} is before from {}", r.until.unwrap_or_default(), r.from)));
             }
         }
+        let mut agreement_partners = std::collections::BTreeSet::new();
         for a in &mut p.trade_agreements {
             if !a.t.is_finite() || a.t <= 0.0 {
                 return Err(err(format!("trade_agreement of {:?}: t = {}: expected a positive number", a.importer, a.t)));
             }
             for q in &mut a.partners {
                 q.iso3 = q.iso3.parse::<Iso3>().map_err(|e| err(format!("trade_agreement of {:?}: {e}", a.importer)))?.to_string();
+                if !agreement_partners.insert((a.importer.clone(), q.iso3.clone())) {
+                    return Err(err(format!("trade_agreement of {:?}: partner {} is listed twice", a.importer, q.iso3)));
+                }
+            }
+        }
+        let mut seen_restrictions = std::collections::BTreeSet::new();
+        for r in &p.export_restrictions {
+            if !seen_restrictions.insert((r.material.clone(), r.country.clone(), r.from)) {
+                return Err(err(format!("export_restriction of {:?} by {} from {} is listed twice", r.material, r.country, r.from)));
             }
         }
         Ok(p)
@@ -205,10 +223,47 @@ impl EuCrmParams {
         self.economic_importance.iter().find(|e| e.material == material).map(|e| e.ei)
     }
 
+    /// Every material, country and importer the file names, with the entry naming it, for a
+    /// check against the store: `(kind, value, entry)`, kind `material`, `country` or `importer`.
+    pub fn references(&self) -> Vec<(&'static str, String, String)> {
+        let mut out = Vec::new();
+        for r in &self.raw_materials {
+            for m in [&r.extraction, &r.processing] {
+                out.push(("material", m.clone(), format!("raw_material {:?}", r.name)));
+            }
+        }
+        for s in &self.substitution {
+            out.push(("material", s.material.clone(), format!("substitution of {:?}", s.material)));
+        }
+        for e in &self.economic_importance {
+            out.push(("material", e.material.clone(), format!("economic_importance of {:?}", e.material)));
+        }
+        for r in &self.export_restrictions {
+            let entry = format!("export_restriction of {:?} by {}", r.material, r.country);
+            out.push(("material", r.material.clone(), entry.clone()));
+            out.push(("country", r.country.clone(), entry));
+        }
+        for a in &self.trade_agreements {
+            let entry = format!("trade_agreement of {:?}", a.importer);
+            out.push(("importer", a.importer.clone(), entry.clone()));
+            for q in &a.partners {
+                out.push(("country", q.iso3.clone(), entry.clone()));
+            }
+        }
+        out
+    }
+
     /// The trade parameter of `supplier` for `material` in `year`: the product of the export
-    /// restriction in force (global supply and sourcing) and, for the sourcing of `importer`
-    /// (`Some`), its trade agreement. Returns t and what set it (restriction first).
-    pub fn t(&self, material: &str, supplier: &str, year: i32, importer: Option<&str>) -> (f64, Vec<TSource<'_>>) {
+    /// restriction in force (global supply and sourcing) and, for the sourcing of a unit
+    /// (`Some`: the agreements that apply to it), the first agreement with `supplier` as a
+    /// partner that year. Returns t and what set it (restriction first).
+    pub fn t<'a>(
+        &'a self,
+        material: &str,
+        supplier: &str,
+        year: i32,
+        agreements: Option<&[&'a TradeAgreement]>,
+    ) -> (f64, Vec<TSource<'a>>) {
         let mut t = 1.0;
         let mut why = Vec::new();
         if let Some(r) = self
@@ -219,9 +274,8 @@ impl EuCrmParams {
             t *= r.t;
             why.push(TSource::Restriction(r));
         }
-        if let Some(imp) = importer
-            && let Some(a) =
-                self.trade_agreements.iter().find(|a| a.importer == imp && a.partners.iter().any(|p| p.iso3 == supplier && p.from <= year))
+        if let Some(list) = agreements
+            && let Some(a) = list.iter().find(|a| a.partners.iter().any(|p| p.iso3 == supplier && p.from <= year))
         {
             t *= a.t;
             why.push(TSource::Agreement(a));
@@ -259,9 +313,11 @@ mod tests {
         // Indonesia's ore ban counts from 2020; the EU27's agreement with Japan from 2019.
         assert_eq!(p.t("Nickel", "IDN", 2019, None).0, 1.0);
         assert_eq!(p.t("Nickel", "IDN", 2020, None).0, 1.1);
-        assert_eq!(p.t("Nickel", "JPN", 2020, Some("EU27")).0, 0.8);
-        assert_eq!(p.t("Nickel", "JPN", 2018, Some("EU27")).0, 1.0);
-        assert_eq!(p.t("Nickel", "JPN", 2020, Some("JPN+DEU")).0, 1.0);
+        let eu: Vec<&TradeAgreement> = p.trade_agreements.iter().filter(|a| a.importer == "EU27").collect();
+        assert_eq!(p.t("Nickel", "JPN", 2020, Some(&eu)).0, 0.8);
+        assert_eq!(p.t("Nickel", "JPN", 2018, Some(&eu)).0, 1.0);
+        assert_eq!(p.t("Nickel", "JPN", 2020, Some(&[])).0, 1.0);
+        assert_eq!(p.t("Nickel", "IDN", 2020, Some(&eu)).0, 1.1);
         assert_eq!(p.t("Rare Earths (REO)", "CHN", 2015, None).0, 1.0);
         assert_eq!(p.raw_material_of("Bauxite").map(|(r, s)| (r.name.as_str(), s)), Some(("Aluminium/bauxite", "extraction")));
     }
@@ -281,6 +337,14 @@ mod tests {
         );
         let e = EuCrmParams::from_toml(&bad, "x.toml").unwrap_err().to_string();
         assert!(e.contains("until 2004 is before from 2010"), "{e}");
+        let bad = base.replace("{ iso3 = \"KEN\", from = 2024 },", "{ iso3 = \"KEN\", from = 2024 }, { iso3 = \"JPN\", from = 2020 },");
+        let e = EuCrmParams::from_toml(&bad, "x.toml").unwrap_err().to_string();
+        assert!(e.contains("partner JPN is listed twice"), "{e}");
+        let bad = base.replace("ei_threshold = 2.8", "ei_threshold = 50");
+        let e = EuCrmParams::from_toml(&bad, "x.toml").unwrap_err().to_string();
+        assert!(e.contains("defaults.ei_threshold = 50"), "{e}");
+        let bad = base.replace("version = \"2026.11-1\"", "version = \"\"");
+        assert!(EuCrmParams::from_toml(&bad, "x.toml").unwrap_err().to_string().contains("must not be empty"));
         let e = EuCrmParams::from_toml("name = 1", "x.toml").unwrap_err().to_string();
         assert!(e.contains("x.toml") && e.contains("line 1"), "{e}");
     }

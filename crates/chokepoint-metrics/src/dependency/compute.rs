@@ -357,7 +357,7 @@ pub async fn dependency(ctx: &SessionContext, manifest: &Manifest, req: &Depende
 }
 
 /// The parts a unit is made of, sorted: equal for `JPN+DEU`, `DEU+JPN` and `DEU+JPN+JPN`.
-fn unit_key(spec: &ImporterSpec) -> Vec<String> {
+pub fn unit_key(spec: &ImporterSpec) -> Vec<String> {
     fn parts(spec: &ImporterSpec, out: &mut BTreeSet<String>) {
         match spec {
             ImporterSpec::Coalition(ps) => ps.iter().for_each(|p| parts(p, out)),

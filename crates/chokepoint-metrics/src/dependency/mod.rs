@@ -9,7 +9,7 @@
 //! [`figures`]; [`briefing`] summarises a result for `chokepoint report`.
 
 pub mod briefing;
-pub(crate) mod compute;
+pub mod compute;
 pub mod figures;
 pub(crate) mod items;
 pub mod query;

@@ -124,6 +124,7 @@ pub async fn eu_crm(ctx: &SessionContext, manifest: &Manifest, req: &EuCrmReques
         ));
     }
     let items = resolve_items(ctx, &req.items, &mut notices).await?;
+    check_references(ctx, p, &req.groups, &known, &mut notices).await?;
     let material_facts: BTreeMap<String, (String, f64)> = query::text_rows(ctx, "SELECT material, stage, eol_rir FROM materials")
         .await?
         .into_iter()
@@ -183,6 +184,18 @@ pub async fn eu_crm(ctx: &SessionContext, manifest: &Manifest, req: &EuCrmReques
             let scores = wgi.get(&year);
             let wgi_of = |c: &str| scores.and_then(|m| m.get(c)).map(|e| scaled_wgi(*e));
             let mem = &members[u][&year];
+            // The agreements of every unit this one lies within that year (DEU, JPN+… no;
+            // DEU alone and EU27+DEU yes for the EU27's agreements: EU trade policy).
+            let agreements: Vec<&chokepoint_model::eu_crm::TradeAgreement> = p
+                .trade_agreements
+                .iter()
+                .filter(|a| {
+                    req.groups.parse_importer(&a.importer).is_ok_and(|s| {
+                        let of = req.groups.members(&s, year);
+                        !mem.is_empty() && mem.is_subset(&of)
+                    })
+                })
+                .collect();
             for item in &items {
                 let material = item.material.clone().expect("materials only");
                 let Some(world) = production.amounts.get(&material).and_then(|y| y.get(&year)) else {
@@ -234,7 +247,7 @@ pub async fn eu_crm(ctx: &SessionContext, manifest: &Manifest, req: &EuCrmReques
                 for (c, (a, origin)) in &sourcing {
                     let w = wgi_of(c);
                     let (t, why) =
-                        if *origin == "production" { (1.0, vec![TSource::Default]) } else { p.t(&material, c, year, Some(&label)) };
+                        if *origin == "production" { (1.0, vec![TSource::Default]) } else { p.t(&material, c, year, Some(&agreements)) };
                     if w.is_none() {
                         unscored_src += a;
                     }
@@ -366,6 +379,50 @@ pub async fn eu_crm(ctx: &SessionContext, manifest: &Manifest, req: &EuCrmReques
         rows.sort_by(cmp);
     }
     Ok(EuCrmResult { rows, notices, info, explanations })
+}
+
+/// Every material, country and importer the parameters file names must exist: a misspelt
+/// name would otherwise silently leave a default in place.
+///
+/// A material within two edits of a store material (`cobalt`, `Nickle`) is an error; another
+/// material or a country the store lacks (e.g. Liechtenstein, inside Switzerland in BACI)
+/// only gets a notice: it cannot change a figure.
+async fn check_references(
+    ctx: &SessionContext,
+    p: &EuCrmParams,
+    groups: &CountryGroups,
+    countries: &BTreeSet<String>,
+    notices: &mut Vec<String>,
+) -> Result<(), DependencyError> {
+    let materials: BTreeSet<String> =
+        query::text_rows(ctx, "SELECT material FROM materials").await?.into_iter().filter_map(|r| r[0].clone()).collect();
+    for (kind, value, entry) in p.references() {
+        let problem = match kind {
+            "material" if !materials.contains(&value) => {
+                // A near miss is a typo (error); another name is a material this store lacks (notice).
+                match materials.iter().find(|m| strsim::damerau_levenshtein(&m.to_lowercase(), &value.to_lowercase()) <= 2) {
+                    Some(m) => Some(format!("no material {value:?} in the store; did you mean {m:?}?")),
+                    None => {
+                        notices.push(format!("{}: {entry}: {value:?} is not a material of the store (no effect)", p.file));
+                        None
+                    }
+                }
+            }
+            "country" if !countries.contains(&value) => {
+                notices.push(format!("{}: {entry}: {value} is not a country of the store (no effect)", p.file));
+                None
+            }
+            "importer" => match groups.parse_importer(&value) {
+                Err(e) => Some(e.to_string()),
+                Ok(spec) => check_countries(&spec, countries).err().map(|e| e.to_string()),
+            },
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            return Err(DependencyError::Usage(format!("{}: {entry}: {problem}", p.file)));
+        }
+    }
+    Ok(())
 }
 
 fn round(t: f64) -> String {

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use chokepoint_data::{Store, session};
-use chokepoint_metrics::dependency::{DependencyError, ItemSelection};
+use chokepoint_metrics::dependency::{DependencyError, ItemSelection, compute::unit_key};
 use chokepoint_metrics::explain::Explanation;
 use chokepoint_model::importer::{CountryGroups, ImporterSpec};
 use chokepoint_report::explain::write_explanations;
@@ -83,15 +83,15 @@ pub struct RiskArgs {
     /// Print the terms behind each score (narrow the selection with -i, -m, --years).
     #[arg(long)]
     explain: bool,
-    /// GeoPolRisk: how coalitions and groups treat trade between members.
-    #[arg(long, value_enum, default_value_t = ConventionArg::Chokepoint, help_heading = "GeoPolRisk")]
-    convention: ConventionArg,
+    /// GeoPolRisk: how coalitions and groups treat trade between members [default: chokepoint].
+    #[arg(long, value_enum, value_name = "CONVENTION", help_heading = "GeoPolRisk")]
+    convention: Option<ConventionArg>,
     /// EU CRM: parameters file (SI_SR, EI, trade parameters t; default: the shipped params/eu_crm.toml).
     #[arg(long, value_name = "FILE", help_heading = "EU CRM")]
     eu_crm_params: Option<PathBuf>,
-    /// DERA: basis of the import shares (production shares are in the table's unit, mostly tonnes).
-    #[arg(long, value_enum, default_value_t = DeraBasisArg::Quantity, help_heading = "DERA")]
-    dera_basis: DeraBasisArg,
+    /// DERA: basis of the import shares (production shares are in the table's unit, mostly tonnes) [default: quantity].
+    #[arg(long, value_enum, value_name = "BASIS", help_heading = "DERA")]
+    dera_basis: Option<DeraBasisArg>,
     /// DERA: parameters file with the cut-offs (default: the shipped params/dera.toml).
     #[arg(long, value_name = "FILE", help_heading = "DERA")]
     dera_params: Option<PathBuf>,
@@ -165,10 +165,11 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
         None => CountryGroups::builtin(),
     };
     let mut importers: Vec<ImporterSpec> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for i in &args.importer {
         let spec = groups.parse_importer(i).map_err(|e| UsageError(e.to_string()))?;
-        // A unit given twice (or as DEU+JPN and JPN+DEU) is computed once.
-        if !importers.iter().any(|s| s.to_string() == spec.to_string()) {
+        // A unit given twice (or as DEU+JPN and JPN+DEU, or JPN+JPN and JPN) is computed once.
+        if seen.insert(unit_key(&spec)) {
             importers.push(spec);
         }
     }
@@ -176,6 +177,22 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
     methods.sort();
     methods.dedup();
     args.screen.check_used(&methods)?;
+    // An option of a method that is not run is a mistake, not something to ignore.
+    for (given, method, flag) in [
+        (args.convention.is_some(), Method::Geopolrisk, "--convention"),
+        (args.eu_crm_params.is_some(), Method::EuCrm, "--eu-crm-params"),
+        (args.dera_basis.is_some(), Method::Dera, "--dera-basis"),
+        (args.dera_params.is_some(), Method::Dera, "--dera-params"),
+        (args.crma_benchmark.is_some(), Method::Crma, "--crma-benchmark"),
+        (args.all_materials, Method::Crma, "--all-materials"),
+        (args.crma_params.is_some(), Method::Crma, "--crma-params"),
+    ] {
+        if given && !methods.contains(&method) {
+            return Err(UsageError(format!("{flag} applies to --method {} only, which is not among the methods run", method.id())).into());
+        }
+    }
+    let convention = args.convention.unwrap_or(ConventionArg::Chokepoint);
+    let dera_basis = args.dera_basis.unwrap_or(DeraBasisArg::Quantity);
     let sel = Selection {
         importers,
         groups,
@@ -188,9 +205,9 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
     let mut sections = Vec::new();
     for m in &methods {
         sections.push(match m {
-            Method::Geopolrisk => geopolrisk::run(&sc, store.manifest(), &sel, args.convention).await?,
+            Method::Geopolrisk => geopolrisk::run(&sc, store.manifest(), &sel, convention).await?,
             Method::EuCrm => eu_crm::run(&sc, store.manifest(), &sel, args.eu_crm_params.as_ref()).await?,
-            Method::Dera => dera::run(&sc, store.manifest(), &sel, args.dera_basis, args.dera_params.as_deref()).await?,
+            Method::Dera => dera::run(&sc, store.manifest(), &sel, dera_basis, args.dera_params.as_deref()).await?,
             Method::Crma => {
                 crma::run(&sc, store.manifest(), &sel, args.crma_benchmark, args.all_materials, args.crma_params.as_deref()).await?
             }
@@ -200,6 +217,9 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
     let format: Format = args.format.into();
     if args.explain {
         let all: Vec<Explanation> = sections.into_iter().flat_map(|s| s.explanations).collect();
+        if all.len() > 50 {
+            ctx.info(format!("note: explaining {} scores; narrow the selection with -i, -m and --years to read one", all.len()));
+        }
         if matches!(format, Format::Csv | Format::Parquet) {
             return Err(UsageError("--explain prints text, Markdown or JSON (--format table|md|json)".into()).into());
         }
