@@ -487,7 +487,7 @@ fn eu_crm_supply_risk_by_hand() {
     assert_eq!((j.si_sr, j.si_sr_default, j.eol_rir), (1.0, true, 0.01));
     close(j.supply_risk, (gs * 0.5 + src * 0.5) * 0.99);
     assert!(j.high_supply_risk && j.bottleneck);
-    assert_eq!((j.stage.as_str(), j.raw_material.as_str()), ("processing", "Rare Earths (REO)"));
+    assert_eq!((j.stage.as_str(), j.raw_material.as_str()), ("Processing", "Rare Earths (REO)"));
     assert_eq!(j.critical, None);
     assert_eq!(j.info.method, "eu-crm");
     assert!(j.info.params_version.starts_with("eu_crm "), "{}", j.info.params_version);

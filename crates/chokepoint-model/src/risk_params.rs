@@ -131,6 +131,9 @@ impl DeraParams {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CrmaParams {
+    /// Where the file was read from (set by [`CrmaParams::from_toml`]), for error messages.
+    #[serde(skip)]
+    pub file: String,
     pub version: String,
     /// Largest admissible share of a single third country in the Union's annual
     /// consumption, 0–1 (Art. 5(1)(d): 0.65).
@@ -175,7 +178,8 @@ impl CrmaParams {
     /// (0, 1); a `strategic` entry with an empty name or material, an `annex_item` outside
     /// 1–17, a stage other than `Extraction`/`Processing`, or a material listed twice.
     pub fn from_toml(text: &str, file: &str) -> Result<CrmaParams, ParamsError> {
-        let p: CrmaParams = toml::from_str(text).map_err(|e| ParamsError::File { file: file.to_owned(), message: e.to_string() })?;
+        let mut p: CrmaParams = toml::from_str(text).map_err(|e| ParamsError::File { file: file.to_owned(), message: e.to_string() })?;
+        p.file = file.to_owned();
         check_version(file, &p.version, &p.sources)?;
         if !(p.benchmark > 0.0 && p.benchmark < 1.0) {
             return Err(field_err(

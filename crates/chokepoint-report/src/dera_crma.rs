@@ -158,7 +158,8 @@ pub fn crma_batch(rows: &[CrmaRow]) -> Result<RecordBatch, arrow::error::ArrowEr
 fn table(format: Format, header: &[&str], rows: Vec<Vec<String>>, right_from: usize) -> Table {
     let mut t = Table::new();
     t.load_preset(if format == Format::Md { presets::ASCII_MARKDOWN } else { "  ── ══      ──    " });
-    t.set_header(header.to_vec());
+    // Markdown tables take a one-line header.
+    t.set_header(header.iter().map(|h| if format == Format::Md { h.replace('\n', " ") } else { (*h).to_owned() }).collect::<Vec<_>>());
     if format == Format::Table {
         // Wrap long cells (material names) so the table fits 120 columns.
         t.set_content_arrangement(ContentArrangement::Dynamic).set_width(120);
@@ -234,7 +235,10 @@ pub fn write_dera(out: &mut dyn Write, rows: &[DeraRow], notes: &[String], forma
             writeln!(out)?;
         }
         Format::Csv => crate::write_csv(out, &dera_batch(rows)?)?,
-        Format::Parquet => crate::write_parquet(out, &dera_batch(rows)?, None)?,
+        Format::Parquet => {
+            let info: Vec<_> = rows.first().map(|r| &r.info).into_iter().collect();
+            crate::write_parquet(out, &dera_batch(rows)?, Some(crate::risk_provenance(&info, notes)?))?
+        }
     }
     Ok(())
 }
@@ -286,7 +290,10 @@ pub fn write_crma(out: &mut dyn Write, rows: &[CrmaRow], notes: &[String], forma
             writeln!(out)?;
         }
         Format::Csv => crate::write_csv(out, &crma_batch(rows)?)?,
-        Format::Parquet => crate::write_parquet(out, &crma_batch(rows)?, None)?,
+        Format::Parquet => {
+            let info: Vec<_> = rows.first().map(|r| &r.info).into_iter().collect();
+            crate::write_parquet(out, &crma_batch(rows)?, Some(crate::risk_provenance(&info, notes)?))?
+        }
     }
     Ok(())
 }

@@ -116,7 +116,7 @@ pub fn write_eu_crm(out: &mut dyn Write, rows: &[EuCrmRow], notes: &[String], fo
                     r.year.to_string(),
                     if r.raw_material != r.material { format!("{} ({})", r.material, r.raw_material) } else { r.material.clone() },
                     format!("{}{}", r.stage, if r.bottleneck && r.raw_material != r.material { " ◆" } else { "" }),
-                    format!("{:.2}", r.supply_risk),
+                    format!("{:.3}", r.supply_risk),
                     if r.high_supply_risk { "yes".into() } else { String::new() },
                     format!("{:.2}", r.hhi_wgi_t_global),
                     format!("{:.2}", r.hhi_wgi_t_sourcing),
@@ -147,7 +147,10 @@ pub fn write_eu_crm(out: &mut dyn Write, rows: &[EuCrmRow], notes: &[String], fo
             writeln!(out)?;
         }
         Format::Csv => crate::write_csv(out, &eu_crm_batch(rows)?)?,
-        Format::Parquet => crate::write_parquet(out, &eu_crm_batch(rows)?, None)?,
+        Format::Parquet => {
+            let info: Vec<_> = rows.first().map(|r| &r.info).into_iter().collect();
+            crate::write_parquet(out, &eu_crm_batch(rows)?, Some(crate::risk_provenance(&info, notes)?))?
+        }
     }
     Ok(())
 }

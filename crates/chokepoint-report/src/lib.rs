@@ -104,6 +104,13 @@ pub fn write_parquet(out: &mut dyn Write, batch: &arrow::array::RecordBatch, pro
     Ok(())
 }
 
+/// The provenance a risk output carries in its Parquet metadata: each method's
+/// [`MethodInfo`](chokepoint_metrics::method::MethodInfo) and the notes (rules applied,
+/// approximations, data left out), as JSON.
+pub fn risk_provenance(infos: &[&chokepoint_metrics::method::MethodInfo], notes: &[String]) -> Result<String, ReportError> {
+    Ok(serde_json::to_string(&serde_json::json!({ "methods": infos, "notes": notes }))?)
+}
+
 /// Write one batch as CSV with a header, list columns joined with `;`.
 pub fn write_csv(out: &mut dyn Write, batch: &arrow::array::RecordBatch) -> Result<(), ReportError> {
     let batch = columns::lists_joined(batch)?;

@@ -96,7 +96,7 @@ pub fn write_geopolrisk(out: &mut dyn Write, rows: &[GeoPolRiskRow], notes: &[St
                     format!("{:.3}", r.import_risk),
                     crate::text::tonnes(r.imports_t),
                     crate::text::tonnes(r.domestic_production_t),
-                    format!("{:.0}", r.price_usd_per_t),
+                    if r.imports_t > 0.0 { format!("{:.0}", r.price_usd_per_t) } else { "–".into() },
                     crate::text::pct(r.unscored_import_share),
                 ]);
             }
@@ -117,7 +117,10 @@ pub fn write_geopolrisk(out: &mut dyn Write, rows: &[GeoPolRiskRow], notes: &[St
             writeln!(out)?;
         }
         Format::Csv => crate::write_csv(out, &geopolrisk_batch(rows)?)?,
-        Format::Parquet => crate::write_parquet(out, &geopolrisk_batch(rows)?, None)?,
+        Format::Parquet => {
+            let info: Vec<_> = rows.first().map(|r| &r.info).into_iter().collect();
+            crate::write_parquet(out, &geopolrisk_batch(rows)?, Some(crate::risk_provenance(&info, notes)?))?
+        }
     }
     Ok(())
 }

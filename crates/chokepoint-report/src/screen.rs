@@ -162,7 +162,10 @@ pub fn write_screen(out: &mut dyn Write, rows: &[ScreenRow], notes: &[String], f
             writeln!(out)?;
         }
         Format::Csv => crate::write_csv(out, &screen_batch(rows)?)?,
-        Format::Parquet => crate::write_parquet(out, &screen_batch(rows)?, None)?,
+        Format::Parquet => {
+            let info: Vec<_> = rows.first().map(|r| &r.info).into_iter().collect();
+            crate::write_parquet(out, &screen_batch(rows)?, Some(crate::risk_provenance(&info, notes)?))?
+        }
     }
     Ok(())
 }

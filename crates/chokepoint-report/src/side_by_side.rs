@@ -10,6 +10,8 @@ use arrow::datatypes::{DataType, Field, Schema};
 use comfy_table::{CellAlignment, Table, presets};
 use serde_json::{Map, Value};
 
+use chokepoint_metrics::method::MethodInfo;
+
 use crate::{Format, ReportError};
 
 /// One method's headline figure for one importer × material × year.
@@ -35,6 +37,10 @@ pub enum HeadlineValue {
 pub struct SideBySide {
     pub columns: Vec<(String, bool)>,
     pub rows: Vec<((String, i32, String), BTreeMap<String, HeadlineValue>)>,
+    /// The methods joined (in CSV/Parquet as the last columns and in the Parquet metadata).
+    pub methods: Vec<MethodInfo>,
+    /// Every method's notes, prefixed with its id (Parquet metadata).
+    pub notes: Vec<String>,
 }
 
 impl SideBySide {
@@ -53,7 +59,36 @@ impl SideBySide {
             map.entry((u, h.year, h.material.clone())).or_default().insert(h.column.clone(), h.value.clone());
         }
         let rows = map.into_iter().map(|((u, y, m), v)| ((importer_order[u].clone(), y, m), v)).collect();
-        SideBySide { columns, rows }
+        SideBySide { columns, rows, methods: Vec::new(), notes: Vec::new() }
+    }
+
+    /// Attach the provenance of the methods joined.
+    pub fn with_provenance(mut self, methods: Vec<MethodInfo>, notes: Vec<String>) -> SideBySide {
+        self.methods = methods;
+        self.notes = notes;
+        self
+    }
+
+    /// `id: version [params]` of every method, joined with ` | `.
+    pub fn method_versions(&self) -> String {
+        self.methods
+            .iter()
+            .map(|m| format!("{}: {} [params {}]", m.method, m.method_version, m.params_version))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+
+    /// The sources of every method, each once, joined with `; `.
+    pub fn sources(&self) -> String {
+        let mut out: Vec<&str> = Vec::new();
+        for m in &self.methods {
+            for s in m.sources.split("; ") {
+                if !s.is_empty() && !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+        }
+        out.join("; ")
     }
 
     /// Rows as JSON objects (`importer`, `year`, `material`, then one key per column; null where a method has no row).
@@ -117,6 +152,10 @@ impl SideBySide {
                 )));
             }
         }
+        for (name, value) in [("method_versions", self.method_versions()), ("sources", self.sources())] {
+            fields.push(Field::new(name, DataType::Utf8, false));
+            cols.push(Arc::new(StringArray::from(vec![value; self.rows.len()])));
+        }
         RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
     }
 
@@ -127,7 +166,8 @@ impl SideBySide {
                 let mut t = Table::new();
                 t.load_preset(if format == Format::Md { presets::ASCII_MARKDOWN } else { "  ── ══      ──    " });
                 let mut header = vec!["importer".to_owned(), "year".into(), "material".into()];
-                header.extend(self.columns.iter().map(|c| two_line_header(&c.0)));
+                // Markdown tables take a one-line header.
+                header.extend(self.columns.iter().map(|c| if format == Format::Md { c.0.clone() } else { two_line_header(&c.0) }));
                 t.set_header(header);
                 for ((i, y, m), v) in &self.rows {
                     let mut row = vec![i.clone(), y.to_string(), m.clone()];
@@ -153,7 +193,10 @@ impl SideBySide {
                 let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut *out);
                 w.write(&self.batch()?)?;
             }
-            Format::Parquet => crate::write_parquet(out, &self.batch()?, None)?,
+            Format::Parquet => {
+                let infos: Vec<&MethodInfo> = self.methods.iter().collect();
+                crate::write_parquet(out, &self.batch()?, Some(crate::risk_provenance(&infos, &self.notes)?))?
+            }
         }
         Ok(())
     }
@@ -202,6 +245,7 @@ mod tests {
         let b = s.batch().unwrap();
         assert_eq!(b.num_rows(), 2);
         assert_eq!(b.column(4).null_count(), 1);
+        assert_eq!(b.schema().field(b.num_columns() - 2).name(), "method_versions");
         let mut out = Vec::new();
         s.write(&mut out, Format::Table).unwrap();
         let text = String::from_utf8(out).unwrap();

@@ -138,6 +138,17 @@ pub async fn crma(ctx: &SessionContext, manifest: &Manifest, req: &CrmaRequest) 
                 .collect();
             let (found, missing): (Vec<_>, Vec<_>) =
                 req.params.strategic.iter().partition(|s| in_store.contains_key(&s.material.to_lowercase()));
+            // A near miss of a store material is a typo in the parameters file: an error.
+            for m in &missing {
+                if let Some(hit) =
+                    in_store.values().find(|x| strsim::damerau_levenshtein(&x.to_lowercase(), &m.material.to_lowercase()) <= 2)
+                {
+                    return Err(DependencyError::Usage(format!(
+                        "{}: strategic {:?}: no material {:?} in the store; did you mean {hit:?}?",
+                        req.params.file, m.raw_material, m.material
+                    )));
+                }
+            }
             if !missing.is_empty() {
                 notices.push(format!(
                     "strategic materials of the parameters file not in the store: {}",
@@ -254,8 +265,12 @@ pub async fn crma(ctx: &SessionContext, manifest: &Manifest, req: &CrmaRequest) 
         return Err(DependencyError::Empty("no importer × material × year with own production or imports".into()));
     }
     notices.push(format!(
-        "supply = members' production (World Mining Data, converted to tonnes) + imports from third countries (tonnes; trade between members dropped; flows without a quantity left out): it approximates consumption, ignoring exports and stock changes (DATA.md pitfall 7); production and trade tonnes of different forms (ore, concentrate, metal content) are added as they are (params/crma.toml `form`); benchmark {:.0} % (Regulation (EU) 2024/1252 Art. 5(1)(d))",
-        req.benchmark * 100.0
+        "supply = members' production (World Mining Data, converted to tonnes) + imports from third countries (tonnes; trade between members dropped; flows without a quantity left out): it approximates consumption, ignoring exports and stock changes (DATA.md pitfall 7); production and trade tonnes of different forms (ore, concentrate, metal content) are added as they are (params/crma.toml `form`); {}",
+        if (req.benchmark - 0.65).abs() < 1e-12 {
+            "benchmark 65 % (Regulation (EU) 2024/1252 Art. 5(1)(d))".to_owned()
+        } else {
+            format!("threshold {:.0} % as asked (not the Regulation's Art. 5(1)(d) benchmark of 65 %)", req.benchmark * 100.0)
+        }
     ));
     notices.push(
         "stage = the supply-chain stage of the material's traded HS6 codes in World Mining Data's HS Code Map; its production tables are mostly mine output (Cobalt, Rare Earths, Lithium are `Processing` in the map, but their production is mine production), so member production and imports can be of different stages"

@@ -58,6 +58,19 @@ pub(crate) async fn resolve_items(
                 let lower = n.trim().to_lowercase();
                 let exact: Vec<_> = all.iter().filter(|m| m.0.to_lowercase() == lower || m.1.to_lowercase() == lower).collect();
                 let found = if exact.len() == 1 {
+                    // Say so when an exact name or symbol hides other materials containing the text.
+                    let also: Vec<&str> = all
+                        .iter()
+                        .filter(|m| m.0 != exact[0].0 && (m.0.to_lowercase().contains(&lower) || m.1.to_lowercase().contains(&lower)))
+                        .map(|m| m.0.as_str())
+                        .collect();
+                    if !also.is_empty() {
+                        notices.push(format!(
+                            "-m {n:?} is {} (its exact name or symbol); also containing {n:?}: {} (name them to include them)",
+                            exact[0].0,
+                            also.join(", ")
+                        ));
+                    }
                     exact
                 } else {
                     all.iter().filter(|m| m.0.to_lowercase().contains(&lower) || m.1.to_lowercase().contains(&lower)).collect()

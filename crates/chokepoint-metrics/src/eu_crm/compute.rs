@@ -63,7 +63,7 @@ pub struct EuCrmRow {
     pub material: String,
     /// The raw material the stage belongs to (`params` `[[raw_material]]`, else the material).
     pub raw_material: String,
-    /// `extraction` or `processing` (`materials.stage`, or the params file's two-stage entry).
+    /// `Extraction` or `Processing` (`materials.stage`, or the params file's two-stage entry).
     pub stage: String,
     pub hs6: Vec<String>,
     /// `HHI_WGI,t` of world production, 0–10.
@@ -129,10 +129,7 @@ pub async fn eu_crm(ctx: &SessionContext, manifest: &Manifest, req: &EuCrmReques
         .await?
         .into_iter()
         .filter_map(|r| {
-            Some((
-                r[0].clone()?,
-                (r[1].clone().unwrap_or_default().to_lowercase(), r[2].as_deref().and_then(|v| v.parse().ok()).unwrap_or(0.0)),
-            ))
+            Some((r[0].clone()?, (r[1].clone().unwrap_or_default(), r[2].as_deref().and_then(|v| v.parse().ok()).unwrap_or(0.0))))
         })
         .collect();
     let trade_years: BTreeSet<i32> = manifest.trade_years.keys().copied().collect();
@@ -267,7 +264,7 @@ pub async fn eu_crm(ctx: &SessionContext, manifest: &Manifest, req: &EuCrmReques
                 }
                 let (eol_rir, stage_raw) = material_facts.get(&material).map_or((0.0, String::new()), |f| (f.1, f.0.clone()));
                 let (raw_material, stage) = match p.raw_material_of(&material) {
-                    Some((r, s)) => (r.name.clone(), s.to_owned()),
+                    Some((r, s)) => (r.name.clone(), if s == "extraction" { "Extraction".to_owned() } else { "Processing".to_owned() }),
                     None => (material.clone(), if stage_raw.is_empty() { "unknown".into() } else { stage_raw }),
                 };
                 let (si_sr, si_default) = p.si_sr(&material);

@@ -83,7 +83,8 @@ pub struct GeoPolRiskRow {
     /// `p`: the members' own production, tonnes (World Mining Data; kg ÷ 1000, carats × 2e-7,
     /// Mio m³ of natural gas × 800 t at 0.8 kg/m³).
     pub domestic_production_t: f64,
-    /// Import value / import quantity of the flows with a quantity, USD per tonne.
+    /// Import value / import quantity of the flows with a quantity, USD per tonne; 0 when
+    /// `F = 0` (undefined: then the score and CF are 0 too; the table shows `–`).
     pub price_usd_per_t: f64,
     /// `Σ g_i f_i / (p + F)`.
     pub import_risk: f64,

@@ -69,7 +69,12 @@ pub async fn run(
     let render_notes = notes.clone();
     Ok(Section {
         method: Method::Crma,
-        title: "CRMA benchmark (Art. 5(1)(d))".into(),
+        info: result.info,
+        title: if (req.benchmark - 0.65).abs() < 1e-12 {
+            "CRMA benchmark (Art. 5(1)(d))".into()
+        } else {
+            format!("Largest third-country share against {:.0} % (not the CRMA's 65 %)", req.benchmark * 100.0)
+        },
         render: Box::new(move |w, f| chokepoint_report::dera_crma::write_crma(w, &rows, &render_notes, f)),
         notes,
         headlines,

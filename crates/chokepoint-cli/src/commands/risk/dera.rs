@@ -74,6 +74,7 @@ pub async fn run(
     let render_notes = notes.clone();
     Ok(Section {
         method: Method::Dera,
+        info: result.info,
         title: "DERA risk screen".into(),
         render: Box::new(move |w, f| chokepoint_report::dera_crma::write_dera(w, &rows, &render_notes, f)),
         notes,

@@ -48,6 +48,7 @@ pub async fn run(sc: &SessionContext, manifest: &Manifest, sel: &Selection, para
     let render_notes = notes.clone();
     Ok(Section {
         method: Method::EuCrm,
+        info: result.info,
         title: "EU CRM supply risk".into(),
         render: Box::new(move |w, f| chokepoint_report::eu_crm::write_eu_crm(w, &rows, &render_notes, f)),
         notes,

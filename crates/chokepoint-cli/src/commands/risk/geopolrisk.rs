@@ -45,6 +45,7 @@ pub async fn run(sc: &SessionContext, manifest: &Manifest, sel: &Selection, conv
     let render_notes = notes.clone();
     Ok(Section {
         method: Method::Geopolrisk,
+        info: result.info,
         title: "GeoPolRisk".into(),
         render: Box::new(move |w, f| chokepoint_report::risk::write_geopolrisk(w, &rows, &render_notes, f)),
         notes,

@@ -121,6 +121,8 @@ pub struct RiskArgs {
 /// headline figures for the side-by-side table, notes and explanations.
 pub struct Section {
     pub method: Method,
+    /// Method, version, parameters and sources (every row carries them too).
+    pub info: chokepoint_metrics::method::MethodInfo,
     /// Heading of the section, e.g. `GeoPolRisk`.
     pub title: String,
     /// Writes the rows in a format (the text formats end with `notes`).
@@ -235,7 +237,10 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
     if let [single] = sections.as_slice() {
         return emit(args.out.as_ref(), args.format, ctx, |w, _| (single.render)(w, format));
     }
-    let side = SideBySide::new(&sections.iter().flat_map(|s| s.headlines.iter().cloned()).collect::<Vec<_>>());
+    let side = SideBySide::new(&sections.iter().flat_map(|s| s.headlines.iter().cloned()).collect::<Vec<_>>()).with_provenance(
+        sections.iter().map(|s| s.info.clone()).collect(),
+        sections.iter().flat_map(|s| s.notes.iter().map(|n| format!("{}: {n}", s.method.id()))).collect(),
+    );
     emit(args.out.as_ref(), args.format, ctx, |w, _| match format {
         Format::Csv | Format::Parquet => side.write(w, format),
         Format::Json => {

@@ -129,6 +129,7 @@ pub async fn run(sc: &SessionContext, manifest: &Manifest, sel: &Selection, args
     let render_notes = notes.clone();
     Ok(Section {
         method: Method::Screen,
+        info: result.info,
         title: "Strategic-dependency screen".into(),
         render: Box::new(move |w, f| chokepoint_report::screen::write_screen(w, &rows, &render_notes, f)),
         notes,
