@@ -380,7 +380,10 @@ fn risk_methods_side_by_side_explain_and_params() {
     assert!(v["eu_crm"][0]["params_version"].as_str().unwrap().starts_with("eu_crm "));
     // CSV with several methods: the side-by-side table.
     let csv = stdout(&chokepoint(&data, &["risk", "--method", "eu-crm,geopolrisk", "-i", "JPN", "--years", "2022", "--format", "csv"]));
-    assert!(csv.starts_with("importer,year,material,geopolrisk_score,geopolrisk_cf,eu_crm_sr,eu_crm_ir,method_versions,sources\n"), "{csv}");
+    assert!(
+        csv.starts_with("importer,year,material,geopolrisk_score,geopolrisk_cf,eu_crm_sr,eu_crm_ir,method_versions,sources\n"),
+        "{csv}"
+    );
     assert!(csv.contains("[params eu_crm 2026.11-1]"), "{csv}");
     // --explain: the terms of each score.
     let o = chokepoint(

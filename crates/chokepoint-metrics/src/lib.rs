@@ -10,4 +10,5 @@ pub mod eu_crm;
 pub mod explain;
 pub mod geopolrisk;
 pub mod method;
+mod scope;
 pub mod screen;

@@ -11,14 +11,12 @@ use chokepoint_data::Manifest;
 use chokepoint_model::importer::{CountryGroups, ImporterSpec};
 use chokepoint_model::risk_params::CrmaParams;
 
-use crate::dependency::compute::check_countries;
-use crate::dependency::items::resolve_items;
-use crate::dependency::reference::production;
+use crate::dependency::reference;
 use crate::dependency::{DependencyError, ItemSelection, PartnerShare, query};
-use crate::dera::compute::{production_years, stages};
 use crate::explain::{Cell, ExplainTable, Explanation, Term};
 use crate::geopolrisk::compute::tonnes_per_unit;
 use crate::method::MethodInfo;
+use crate::scope::production_scope;
 
 use super::{Benchmark, benchmark};
 
@@ -118,11 +116,6 @@ pub async fn crma(ctx: &SessionContext, manifest: &Manifest, req: &CrmaRequest) 
             req.benchmark
         )));
     }
-    let known: BTreeSet<String> =
-        query::text_rows(ctx, "SELECT DISTINCT iso3 FROM countries").await?.into_iter().filter_map(|r| r[0].clone()).collect();
-    for spec in &req.importers {
-        check_countries(spec, &known)?;
-    }
     let selection = match &req.items {
         ItemSelection::Hs6(_) => {
             return Err(DependencyError::Usage(
@@ -164,16 +157,11 @@ pub async fn crma(ctx: &SessionContext, manifest: &Manifest, req: &CrmaRequest) 
         }
         other => other.clone(),
     };
-    let items = resolve_items(ctx, &selection, &mut notices).await?;
-    let production = production(ctx, &mut notices).await?;
-    let prod_years: BTreeSet<i32> = production.amounts.values().flat_map(|y| y.keys().copied()).collect();
-    let trade_years: BTreeSet<i32> = manifest.trade_years.keys().copied().collect();
-    let years = production_years(&req.years, &prod_years, &trade_years, "the CRMA benchmark")?;
-    let members: Vec<BTreeMap<i32, BTreeSet<String>>> =
-        req.importers.iter().map(|s| years.iter().map(|y| (*y, req.groups.members(s, *y))).collect()).collect();
-    let codes: BTreeSet<String> = items.iter().flat_map(|i| i.codes.iter().cloned()).collect();
-    let flows = query::unit_flows(ctx, &members, &years, &codes).await?;
-    let stage = stages(ctx).await?;
+    let scope =
+        production_scope(ctx, manifest, &req.importers, &req.groups, &selection, &req.years, "the CRMA benchmark", &mut notices).await?;
+    let (items, production, years, members) = (&scope.items, &scope.production, &scope.years, &scope.members);
+    let flows = query::unit_flows(ctx, members, years, &scope.codes).await?;
+    let stage = reference::stages(ctx).await?;
     let mut by_key: BTreeMap<(usize, i32, &str), Vec<&query::UnitFlow>> = BTreeMap::new();
     for f in flows.iter().filter(|f| !f.internal) {
         by_key.entry((f.unit, f.year, f.hs6.as_str())).or_default().push(f);
@@ -182,8 +170,8 @@ pub async fn crma(ctx: &SessionContext, manifest: &Manifest, req: &CrmaRequest) 
     let mut explanations = Vec::new();
     let (mut other_unit, mut no_production, mut no_supply) = (BTreeSet::new(), BTreeSet::new(), 0usize);
     for (u, spec) in req.importers.iter().enumerate() {
-        for &year in &years {
-            for item in &items {
+        for &year in years {
+            for item in items {
                 let material = item.material.clone().expect("materials only");
                 let unit = production.units.get(&material).cloned().unwrap_or_default();
                 let Some(per_unit) = tonnes_per_unit(&unit) else {

@@ -68,3 +68,27 @@ pub(crate) async fn production(ctx: &SessionContext, notices: &mut Vec<String>) 
     }
     Ok(Production { amounts, units: single })
 }
+
+/// WGI-PV estimates (−2.5…+2.5) by year and ISO3 (`governance.estimate`).
+pub(crate) async fn wgi_estimates(ctx: &SessionContext) -> Result<BTreeMap<i32, BTreeMap<String, f64>>, DependencyError> {
+    let rows =
+        query::text_rows(ctx, "SELECT year, country, estimate FROM governance WHERE indicator = 'PV' AND estimate IS NOT NULL").await?;
+    let mut out: BTreeMap<i32, BTreeMap<String, f64>> = BTreeMap::new();
+    for r in rows {
+        if let (Some(y), Some(c), Some(e)) = (&r[0], &r[1], &r[2])
+            && let (Ok(y), Ok(e)) = (y.parse(), e.parse())
+        {
+            out.entry(y).or_default().insert(c.clone(), e);
+        }
+    }
+    Ok(out)
+}
+
+/// Supply-chain stage by material (`materials.stage`; empty when the map has none).
+pub(crate) async fn stages(ctx: &SessionContext) -> Result<BTreeMap<String, String>, DependencyError> {
+    Ok(query::text_rows(ctx, "SELECT material, stage FROM materials")
+        .await?
+        .into_iter()
+        .filter_map(|r| Some((r[0].clone()?, r[1].clone().unwrap_or_default())))
+        .collect())
+}

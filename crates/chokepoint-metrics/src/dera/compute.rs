@@ -13,13 +13,12 @@ use chokepoint_data::Manifest;
 use chokepoint_model::importer::{CountryGroups, ImporterSpec};
 use chokepoint_model::risk_params::DeraParams;
 
-use crate::dependency::compute::check_countries;
 use crate::dependency::figures::{self, Concentration};
-use crate::dependency::items::resolve_items;
-use crate::dependency::reference::production;
+use crate::dependency::reference;
 use crate::dependency::{DependencyError, ItemSelection, query};
 use crate::explain::{Cell, ExplainTable, Explanation, Term};
 use crate::method::MethodInfo;
+use crate::scope::production_scope;
 
 use super::{Axes, Level, WGI_DIMENSIONS, axes};
 
@@ -117,55 +116,6 @@ pub struct DeraRow {
     pub info: MethodInfo,
 }
 
-/// WGI-PV estimates (−2.5…+2.5) by year and ISO3 (`governance.estimate`).
-pub(crate) async fn wgi_estimates(ctx: &SessionContext) -> Result<BTreeMap<i32, BTreeMap<String, f64>>, DependencyError> {
-    let rows =
-        query::text_rows(ctx, "SELECT year, country, estimate FROM governance WHERE indicator = 'PV' AND estimate IS NOT NULL").await?;
-    let mut out: BTreeMap<i32, BTreeMap<String, f64>> = BTreeMap::new();
-    for r in rows {
-        if let (Some(y), Some(c), Some(e)) = (&r[0], &r[1], &r[2])
-            && let (Ok(y), Ok(e)) = (y.parse(), e.parse())
-        {
-            out.entry(y).or_default().insert(c.clone(), e);
-        }
-    }
-    Ok(out)
-}
-
-/// Supply-chain stage by material (`materials.stage`; empty when the map has none).
-pub(crate) async fn stages(ctx: &SessionContext) -> Result<BTreeMap<String, String>, DependencyError> {
-    Ok(query::text_rows(ctx, "SELECT material, stage FROM materials")
-        .await?
-        .into_iter()
-        .filter_map(|r| Some((r[0].clone()?, r[1].clone().unwrap_or_default())))
-        .collect())
-}
-
-/// The years a production-based method scores: `requested`, or every year with production
-/// and trade; a requested year outside either is a usage error naming both ranges.
-pub(crate) fn production_years(
-    requested: &[i32],
-    prod_years: &BTreeSet<i32>,
-    trade_years: &BTreeSet<i32>,
-    method: &str,
-) -> Result<BTreeSet<i32>, DependencyError> {
-    let years: BTreeSet<i32> =
-        if requested.is_empty() { prod_years.intersection(trade_years).copied().collect() } else { requested.iter().copied().collect() };
-    let outside: Vec<String> =
-        years.iter().filter(|y| !prod_years.contains(y) || !trade_years.contains(y)).map(ToString::to_string).collect();
-    if !outside.is_empty() {
-        return Err(DependencyError::Usage(format!(
-            "{method} needs production and trade of the same year: {} not covered (production {}–{}, trade {}–{})",
-            outside.join(", "),
-            prod_years.first().copied().unwrap_or_default(),
-            prod_years.last().copied().unwrap_or_default(),
-            trade_years.first().copied().unwrap_or_default(),
-            trade_years.last().copied().unwrap_or_default(),
-        )));
-    }
-    Ok(years)
-}
-
 fn axes_of(c: &Concentration, wgi: Option<&BTreeMap<String, f64>>, p: &DeraParams) -> Axes {
     let shares: Vec<f64> = c.ranked.iter().map(|x| x.share).collect();
     let scores: Vec<Option<f64>> = c.ranked.iter().map(|x| wgi.and_then(|w| w.get(&x.country).copied())).collect();
@@ -179,27 +129,11 @@ fn axes_of(c: &Concentration, wgi: Option<&BTreeMap<String, f64>>, p: &DeraParam
 pub async fn dera(ctx: &SessionContext, manifest: &Manifest, req: &DeraRequest) -> Result<DeraResult, DependencyError> {
     let mut notices = Vec::new();
     let info = MethodInfo::new("dera", METHOD, Some(&format!("dera {}", req.params.version)), manifest, &TABLES);
-    let known: BTreeSet<String> =
-        query::text_rows(ctx, "SELECT DISTINCT iso3 FROM countries").await?.into_iter().filter_map(|r| r[0].clone()).collect();
-    for spec in &req.importers {
-        check_countries(spec, &known)?;
-    }
-    if matches!(req.items, ItemSelection::Hs6(_)) {
-        return Err(DependencyError::Usage(
-            "DERA's screen is computed per material (production data), not per HS6 product: use --material".into(),
-        ));
-    }
-    let items = resolve_items(ctx, &req.items, &mut notices).await?;
-    let production = production(ctx, &mut notices).await?;
-    let prod_years: BTreeSet<i32> = production.amounts.values().flat_map(|y| y.keys().copied()).collect();
-    let trade_years: BTreeSet<i32> = manifest.trade_years.keys().copied().collect();
-    let years = production_years(&req.years, &prod_years, &trade_years, "DERA's screen")?;
-    let members: Vec<BTreeMap<i32, BTreeSet<String>>> =
-        req.importers.iter().map(|s| years.iter().map(|y| (*y, req.groups.members(s, *y))).collect()).collect();
-    let codes: BTreeSet<String> = items.iter().flat_map(|i| i.codes.iter().cloned()).collect();
-    let flows = query::unit_flows(ctx, &members, &years, &codes).await?;
-    let wgi = wgi_estimates(ctx).await?;
-    let stage = stages(ctx).await?;
+    let scope = production_scope(ctx, manifest, &req.importers, &req.groups, &req.items, &req.years, "DERA's screen", &mut notices).await?;
+    let (items, production, years, members) = (&scope.items, &scope.production, &scope.years, &scope.members);
+    let flows = query::unit_flows(ctx, members, years, &scope.codes).await?;
+    let wgi = reference::wgi_estimates(ctx).await?;
+    let stage = reference::stages(ctx).await?;
     let mut by_key: BTreeMap<(usize, i32, &str), Vec<&query::UnitFlow>> = BTreeMap::new();
     for f in flows.iter().filter(|f| !f.internal) {
         by_key.entry((f.unit, f.year, f.hs6.as_str())).or_default().push(f);
@@ -209,12 +143,12 @@ pub async fn dera(ctx: &SessionContext, manifest: &Manifest, req: &DeraRequest) 
     let mut explanations = Vec::new();
     let mut without_production: BTreeSet<String> = BTreeSet::new();
     for (u, spec) in req.importers.iter().enumerate() {
-        for &year in &years {
+        for &year in years {
             let Some(wgi_year) = figures::nearest_year(wgi.keys().copied(), year) else {
                 return Err(DependencyError::Empty("the store has no WGI-PV estimates".into()));
             };
             let w = wgi.get(&wgi_year);
-            for item in &items {
+            for item in items {
                 let material = item.material.clone().expect("materials only");
                 let Some(world) = production.amounts.get(&material).and_then(|m| m.get(&year)) else {
                     without_production.insert(format!("{material} {year}"));

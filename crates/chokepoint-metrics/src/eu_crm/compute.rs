@@ -12,13 +12,12 @@ use chokepoint_data::Manifest;
 use chokepoint_model::eu_crm::{EuCrmParams, TSource};
 use chokepoint_model::importer::{CountryGroups, ImporterSpec};
 
-use crate::dependency::compute::check_countries;
-use crate::dependency::items::resolve_items;
-use crate::dependency::reference::production;
+use crate::dependency::reference;
 use crate::dependency::{DependencyError, ItemSelection, query};
 use crate::explain::{Cell, ExplainTable, Explanation, Term};
 use crate::geopolrisk::compute::tonnes_per_unit;
 use crate::method::MethodInfo;
+use crate::scope::production_scope;
 
 use super::{Supplier, Terms, hhi_wgi_t, import_reliance, scaled_wgi, supply_risk};
 
@@ -113,18 +112,10 @@ pub async fn eu_crm(ctx: &SessionContext, manifest: &Manifest, req: &EuCrmReques
     let p = &req.params;
     let mut notices = Vec::new();
     let info = MethodInfo::new("eu-crm", METHOD, Some(&p.label()), manifest, &TABLES);
-    let known: BTreeSet<String> =
-        query::text_rows(ctx, "SELECT DISTINCT iso3 FROM countries").await?.into_iter().filter_map(|r| r[0].clone()).collect();
-    for spec in &req.importers {
-        check_countries(spec, &known)?;
-    }
-    if matches!(req.items, ItemSelection::Hs6(_)) {
-        return Err(DependencyError::Usage(
-            "EU CRM supply risk is computed per material (production data), not per HS6 product: use --material".into(),
-        ));
-    }
-    let items = resolve_items(ctx, &req.items, &mut notices).await?;
-    check_references(ctx, p, &req.groups, &known, &mut notices).await?;
+    let scope =
+        production_scope(ctx, manifest, &req.importers, &req.groups, &req.items, &req.years, "EU CRM supply risk", &mut notices).await?;
+    let known = &scope.countries;
+    check_references(ctx, p, &req.groups, known, &mut notices).await?;
     let material_facts: BTreeMap<String, (String, f64)> = query::text_rows(ctx, "SELECT material, stage, eol_rir FROM materials")
         .await?
         .into_iter()
@@ -132,37 +123,10 @@ pub async fn eu_crm(ctx: &SessionContext, manifest: &Manifest, req: &EuCrmReques
             Some((r[0].clone()?, (r[1].clone().unwrap_or_default(), r[2].as_deref().and_then(|v| v.parse().ok()).unwrap_or(0.0))))
         })
         .collect();
-    let trade_years: BTreeSet<i32> = manifest.trade_years.keys().copied().collect();
-    let production = production(ctx, &mut notices).await?;
-    let prod_years: BTreeSet<i32> = production.amounts.values().flat_map(|y| y.keys().copied()).collect();
-    let years: BTreeSet<i32> =
-        if req.years.is_empty() { prod_years.intersection(&trade_years).copied().collect() } else { req.years.iter().copied().collect() };
-    let outside: Vec<String> =
-        years.iter().filter(|y| !prod_years.contains(y) || !trade_years.contains(y)).map(ToString::to_string).collect();
-    if !outside.is_empty() {
-        return Err(DependencyError::Usage(format!(
-            "EU CRM supply risk needs production and trade of the same year: {} not covered (production {}–{}, trade {}–{})",
-            outside.join(", "),
-            prod_years.first().copied().unwrap_or_default(),
-            prod_years.last().copied().unwrap_or_default(),
-            trade_years.first().copied().unwrap_or_default(),
-            trade_years.last().copied().unwrap_or_default(),
-        )));
-    }
-    let members: Vec<BTreeMap<i32, BTreeSet<String>>> =
-        req.importers.iter().map(|s| years.iter().map(|y| (*y, req.groups.members(s, *y))).collect()).collect();
-    let codes: BTreeSet<String> = items.iter().flat_map(|i| i.codes.iter().cloned()).collect();
-    let flows = query::unit_flows(ctx, &members, &years, &codes).await?;
-    let exports = query::unit_exports(ctx, &members, &years, &codes).await?;
-    let mut wgi: BTreeMap<i32, BTreeMap<String, f64>> = BTreeMap::new();
-    for r in query::text_rows(ctx, "SELECT year, country, estimate FROM governance WHERE indicator = 'PV' AND estimate IS NOT NULL").await?
-    {
-        if let (Some(y), Some(c), Some(e)) = (&r[0], &r[1], &r[2])
-            && let (Ok(y), Ok(e)) = (y.parse::<i32>(), e.parse::<f64>())
-        {
-            wgi.entry(y).or_default().insert(c.clone(), e);
-        }
-    }
+    let (items, production, years, members, codes) = (&scope.items, &scope.production, &scope.years, &scope.members, &scope.codes);
+    let flows = query::unit_flows(ctx, members, years, codes).await?;
+    let exports = query::unit_exports(ctx, members, years, codes).await?;
+    let wgi = reference::wgi_estimates(ctx).await?;
     // (unit, year, hs6) → exporter → tonnes (non-members, flows with a quantity).
     let mut imports: BTreeMap<(usize, i32, &str), BTreeMap<&str, f64>> = BTreeMap::new();
     for f in flows.iter().filter(|f| !f.internal) {
@@ -177,7 +141,7 @@ pub async fn eu_crm(ctx: &SessionContext, manifest: &Manifest, req: &EuCrmReques
     let mut no_production = BTreeSet::new();
     for (u, spec) in req.importers.iter().enumerate() {
         let label = spec.to_string();
-        for &year in &years {
+        for &year in years {
             let scores = wgi.get(&year);
             let wgi_of = |c: &str| scores.and_then(|m| m.get(c)).map(|e| scaled_wgi(*e));
             let mem = &members[u][&year];
@@ -193,7 +157,7 @@ pub async fn eu_crm(ctx: &SessionContext, manifest: &Manifest, req: &EuCrmReques
                     })
                 })
                 .collect();
-            for item in &items {
+            for item in items {
                 let material = item.material.clone().expect("materials only");
                 let Some(world) = production.amounts.get(&material).and_then(|y| y.get(&year)) else {
                     no_production.insert(material.clone());
@@ -411,7 +375,7 @@ async fn check_references(
             }
             "importer" => match groups.parse_importer(&value) {
                 Err(e) => Some(e.to_string()),
-                Ok(spec) => check_countries(&spec, countries).err().map(|e| e.to_string()),
+                Ok(spec) => crate::dependency::compute::check_countries(&spec, countries).err().map(|e| e.to_string()),
             },
             _ => None,
         };

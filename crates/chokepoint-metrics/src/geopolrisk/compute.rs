@@ -10,13 +10,12 @@ use serde::Serialize;
 use chokepoint_data::Manifest;
 use chokepoint_model::importer::{CountryGroups, ImporterSpec};
 
-use crate::dependency::compute::check_countries;
 use crate::dependency::figures;
-use crate::dependency::items::resolve_items;
-use crate::dependency::reference::{governance, production};
+use crate::dependency::reference::governance;
 use crate::dependency::{DependencyError, ItemSelection, query};
 use crate::explain::{Cell, ExplainTable, Explanation, Term};
 use crate::method::MethodInfo;
+use crate::scope::production_scope;
 
 use super::{Terms, score};
 
@@ -119,40 +118,11 @@ pub(crate) fn tonnes_per_unit(unit: &str) -> Option<f64> {
 pub async fn geopolrisk(ctx: &SessionContext, manifest: &Manifest, req: &GeoPolRiskRequest) -> Result<GeoPolRiskResult, DependencyError> {
     let mut notices = Vec::new();
     let info = MethodInfo::new("geopolrisk", METHOD, None, manifest, &TABLES);
-    let known: BTreeSet<String> =
-        query::text_rows(ctx, "SELECT DISTINCT iso3 FROM countries").await?.into_iter().filter_map(|r| r[0].clone()).collect();
-    for spec in &req.importers {
-        check_countries(spec, &known)?;
-    }
-    if matches!(req.items, ItemSelection::Hs6(_)) {
-        return Err(DependencyError::Usage(
-            "GeoPolRisk is computed per material (production data), not per HS6 product: use --material".into(),
-        ));
-    }
-    let items = resolve_items(ctx, &req.items, &mut notices).await?;
-    let trade_years: BTreeSet<i32> = manifest.trade_years.keys().copied().collect();
-    let production = production(ctx, &mut notices).await?;
+    let scope = production_scope(ctx, manifest, &req.importers, &req.groups, &req.items, &req.years, "GeoPolRisk", &mut notices).await?;
+    let (items, production, years, members) = (&scope.items, &scope.production, &scope.years, &scope.members);
     let prod: BTreeMap<(&str, i32), &BTreeMap<String, f64>> =
         production.amounts.iter().flat_map(|(m, by_year)| by_year.iter().map(move |(y, a)| ((m.as_str(), *y), a))).collect();
-    let prod_years: BTreeSet<i32> = prod.keys().map(|k| k.1).collect();
-    let years: BTreeSet<i32> =
-        if req.years.is_empty() { prod_years.intersection(&trade_years).copied().collect() } else { req.years.iter().copied().collect() };
-    let outside: Vec<String> =
-        years.iter().filter(|y| !prod_years.contains(y) || !trade_years.contains(y)).map(ToString::to_string).collect();
-    if !outside.is_empty() {
-        return Err(DependencyError::Usage(format!(
-            "GeoPolRisk needs production and trade of the same year: {} not covered (production {}–{}, trade {}–{})",
-            outside.join(", "),
-            prod_years.first().copied().unwrap_or_default(),
-            prod_years.last().copied().unwrap_or_default(),
-            trade_years.first().copied().unwrap_or_default(),
-            trade_years.last().copied().unwrap_or_default(),
-        )));
-    }
-    let members: Vec<BTreeMap<i32, BTreeSet<String>>> =
-        req.importers.iter().map(|s| years.iter().map(|y| (*y, req.groups.members(s, *y))).collect()).collect();
-    let codes: BTreeSet<String> = items.iter().flat_map(|i| i.codes.iter().cloned()).collect();
-    let flows = query::unit_flows(ctx, &members, &years, &codes).await?;
+    let flows = query::unit_flows(ctx, members, years, &scope.codes).await?;
     let wgi = governance(ctx).await?;
 
     let mut by_key: BTreeMap<(usize, i32, &str), Vec<&query::UnitFlow>> = BTreeMap::new();
@@ -162,9 +132,9 @@ pub async fn geopolrisk(ctx: &SessionContext, manifest: &Manifest, req: &GeoPolR
     let mut rows = Vec::new();
     let mut explanations = Vec::new();
     for (u, spec) in req.importers.iter().enumerate() {
-        for &year in &years {
+        for &year in years {
             let g_year = wgi.get(&year);
-            for item in &items {
+            for item in items {
                 let material = item.material.clone().expect("materials only");
                 let Some(world) = prod.get(&(material.as_str(), year)).copied() else { continue };
                 let Some(hhi) = figures::concentration(world).map(|c| c.hhi) else { continue };
