@@ -169,7 +169,6 @@ pub fn simulate(market: &Market, withholding: &BTreeSet<String>, capacity: &dyn 
             for (j, l) in &losses {
                 let give = supplied * l / total_loss;
                 let imp = out.importers.get_mut(j).expect("importer");
-                imp.received_t += give;
                 *imp.received_from.entry(e.clone()).or_default() += give;
             }
             let exports = out.suppliers[e].exports_t;
@@ -181,8 +180,8 @@ pub fn simulate(market: &Market, withholding: &BTreeSet<String>, capacity: &dyn 
         }
     }
     for imp in out.importers.values_mut() {
-        // R_j = c L_j up to rounding; never above the loss.
-        imp.received_t = imp.received_t.min(imp.loss_t);
+        // R_j = c L_j (the closed form of the sum of the suppliers' parts).
+        imp.received_t = if total_offered > 0.0 { out.coverage * imp.loss_t } else { 0.0 };
         imp.residual_t = (imp.loss_t - imp.received_t).max(0.0);
     }
     out.scale(months / 12.0);

@@ -342,7 +342,12 @@ pub async fn prepare(ctx: &SessionContext, req: &ScenarioRequest) -> Result<Prep
             _ => {}
         }
         if b.flows.is_empty() {
-            resolved.notices.push(format!("{}: no trade in {}", b.label, resolved.year));
+            resolved.notices.push(format!(
+                "{}: no trade in {} in the store's HS6 codes ({}): nothing to withhold",
+                b.label,
+                resolved.year,
+                b.codes.join(", ")
+            ));
         }
         baselines.push(b);
     }
@@ -455,9 +460,10 @@ pub fn assemble(req: &ScenarioRequest, p: &Prepared, manifest: &Manifest) -> Sce
                 residual_value_usd: unit_value.map(|u| u * imp.residual_t),
                 info: info.clone(),
             });
+            let mut run_rows = Vec::new();
             for (sup, e) in &o.suppliers {
                 if e.withheld_t > 0.0 || e.withheld_usd > 0.0 || e.supplied_t > 0.0 {
-                    suppliers.push(SupplierRow {
+                    run_rows.push(SupplierRow {
                         scenario: s.title.clone(),
                         importer: label.clone(),
                         material: b.label.clone(),
@@ -472,15 +478,17 @@ pub fn assemble(req: &ScenarioRequest, p: &Prepared, manifest: &Manifest) -> Sce
                     });
                 }
             }
+            // Largest withheld first, then largest supplied.
+            run_rows.sort_by(|a, b| {
+                b.withheld_t
+                    .total_cmp(&a.withheld_t)
+                    .then(b.withheld_usd.total_cmp(&a.withheld_usd))
+                    .then(b.supplied_t.total_cmp(&a.supplied_t))
+                    .then(a.supplier.cmp(&b.supplier))
+            });
+            suppliers.extend(run_rows);
         }
     }
-    suppliers.sort_by(|a, b| {
-        (a.material.as_str(), a.importer.as_str())
-            .cmp(&(b.material.as_str(), b.importer.as_str()))
-            .then(b.withheld_t.total_cmp(&a.withheld_t))
-            .then(b.supplied_t.total_cmp(&a.supplied_t))
-            .then(a.supplier.cmp(&b.supplier))
-    });
     let summary = summary(s, p, &rows);
     ScenarioResult {
         title: s.title.clone(),
@@ -562,7 +570,7 @@ fn summary(s: &Scenario, p: &Prepared, rows: &[ImporterRow]) -> Vec<String> {
         .filter(|r| r.stock_days_needed.is_some())
         .max_by(|a, b| a.stock_days_needed.unwrap_or(0.0).total_cmp(&b.stock_days_needed.unwrap_or(0.0)));
     let second = match worst {
-        Some(r) if r.stock_days_needed.unwrap_or(0.0) > 0.0 => {
+        Some(r) if r.stock_days_needed.unwrap_or(0.0) >= 0.5 => {
             let d = r.stock_days_needed.unwrap_or(0.0);
             let fillers = r.filled_by.iter().take(3).map(|(c, _)| c.as_str()).collect::<Vec<_>>().join(", ");
             format!(
