@@ -578,7 +578,13 @@ fn scenario_run_check_list_and_errors() {
     assert_eq!(csv.lines().count(), 2);
     // The table names the scenario and the summary.
     let o = chokepoint(&data, &["scenario", "run", f]);
-    assert!(stdout(&o).contains("If CHN withheld 100 % of its Rare Earths (REO) exports to all destinations for 12 months (baseline 2022), JPN loses 30.0 t"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(
+            "If CHN withheld 100 % of its Rare Earths (REO) exports to all destinations for 12 months (baseline 2022), JPN loses 30.0 t"
+        ),
+        "{}",
+        stdout(&o)
+    );
     // check and list.
     let o = chokepoint(&data, &["scenario", "check", f]);
     assert!(o.status.success(), "{}", stderr(&o));
