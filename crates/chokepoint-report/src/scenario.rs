@@ -212,6 +212,58 @@ fn write_text(out: &mut dyn Write, r: &ScenarioResult, md: bool, max_suppliers: 
         right(&mut t, 2, 9);
         writeln!(out, "{t}")?;
     }
+    if let Some(mc) = &r.monte_carlo {
+        writeln!(out)?;
+        let head = format!(
+            "Probabilistic mode: {} draws (years), seed {}, {} distinct set(s) of disrupting suppliers; annual probabilities: {}",
+            mc.draws,
+            mc.seed,
+            mc.distinct_sets,
+            mc.suppliers
+                .iter()
+                .map(|s| match s.g {
+                    Some(g) => format!(
+                        "{} {} (WGI-PV g {:.2}, {})",
+                        s.supplier,
+                        pct(s.annual_probability),
+                        g,
+                        s.wgi_year.map_or("-".into(), |y| y.to_string())
+                    ),
+                    None => format!("{} {} ({})", s.supplier, pct(s.annual_probability), s.basis),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        writeln!(out, "{}", if md { format!("{head}\n") } else { format!("  {head}") })?;
+        let mut t = table(md);
+        let threshold = mc.rows.first().map_or(0.0, |x| x.loss_share_threshold);
+        t.set_header([
+            "importer".to_owned(),
+            "material".to_owned(),
+            "mean loss t".to_owned(),
+            "P50 loss t".to_owned(),
+            "P95 loss t".to_owned(),
+            "mean residual t".to_owned(),
+            "P50 residual t".to_owned(),
+            "P95 residual t".to_owned(),
+            format!("P(loss > {} of supply)", pct(threshold)),
+        ]);
+        for x in &mc.rows {
+            t.add_row([
+                x.importer.clone(),
+                x.material.clone(),
+                tonnes(x.mean_loss_t),
+                tonnes(x.p50_loss_t),
+                tonnes(x.p95_loss_t),
+                tonnes(x.mean_residual_t),
+                tonnes(x.p50_residual_t),
+                tonnes(x.p95_residual_t),
+                opt_pct(x.prob_loss_share_above),
+            ]);
+        }
+        right(&mut t, 2, 9);
+        writeln!(out, "{t}")?;
+    }
     writeln!(out)?;
     writeln!(
         out,

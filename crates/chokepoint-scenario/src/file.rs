@@ -92,6 +92,8 @@ pub struct ProbabilityOverride {
 /// Monte Carlo settings of a scenario file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProbabilitySettings {
+    /// The file has a `[probability]` table: run the Monte Carlo too.
+    pub enabled: bool,
     pub draws: Option<u64>,
     pub seed: Option<u64>,
     /// Report the probability that the loss exceeds this share of apparent supply, 0–1.
@@ -339,7 +341,13 @@ impl Scenario {
                 spare_production_share: c.share(&o.spare_production_share, "substitution.supplier.spare_production_share")?,
             });
         }
-        let mut probability = ProbabilitySettings { draws: None, seed: None, loss_share_threshold: None, suppliers: Vec::new() };
+        let mut probability = ProbabilitySettings {
+            enabled: raw.probability.is_some(),
+            draws: None,
+            seed: None,
+            loss_share_threshold: None,
+            suppliers: Vec::new(),
+        };
         if let Some(p) = &raw.probability {
             if let Some(d) = &p.draws {
                 if *d.get_ref() < 1 {

@@ -6,15 +6,18 @@
 //! - [`params`]: `params/scenario.toml` (substitution defaults, JOGMEC target, WGI → probability);
 //! - [`model`]: the pure arithmetic (direct effect, pro-rata substitution, stockpile days);
 //! - [`baseline`]: the baseline market read from the store;
+//! - [`montecarlo`]: the probabilistic mode (WGI → annual probability, seeded ChaCha8 draws);
 //! - [`run`]: a scenario over the store → typed rows with provenance and a plain-language summary.
 
 pub mod baseline;
 pub mod file;
 pub mod model;
+pub mod montecarlo;
 pub mod params;
 pub mod run;
 
 pub use file::Scenario;
+pub use montecarlo::{MonteCarloOptions, MonteCarloResult, MonteCarloRow};
 pub use params::ScenarioParams;
 pub use run::{ImporterRow, ScenarioRequest, ScenarioResult, SupplierRow, resolve, run_scenario};
 

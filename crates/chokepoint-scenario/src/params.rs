@@ -58,6 +58,12 @@ pub struct ProbabilityMapping {
     pub exponent: f64,
     /// `g` of a supplier without a WGI score.
     pub unscored_g: f64,
+    /// Report the probability that the loss exceeds this share of apparent supply, 0–1.
+    pub loss_share_threshold: f64,
+    /// Default number of draws.
+    pub draws: u64,
+    /// Default seed of the ChaCha8 generator.
+    pub seed: u64,
 }
 
 impl ProbabilityMapping {
@@ -101,6 +107,10 @@ impl ScenarioParams {
         share(file, "probability.p_min", p.probability.p_min)?;
         share(file, "probability.p_max", p.probability.p_max)?;
         share(file, "probability.unscored_g", p.probability.unscored_g)?;
+        share(file, "probability.loss_share_threshold", p.probability.loss_share_threshold)?;
+        if p.probability.draws == 0 {
+            return Err(field(file, "probability.draws", "expected at least 1 draw"));
+        }
         if p.probability.p_min > p.probability.p_max {
             return Err(field(file, "probability.p_min", "must not exceed p_max"));
         }

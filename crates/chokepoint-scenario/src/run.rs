@@ -10,7 +10,7 @@ use serde::Serialize;
 use chokepoint_data::Manifest;
 use chokepoint_metrics::dependency::items::resolve_items;
 use chokepoint_metrics::dependency::query::text_rows;
-use chokepoint_metrics::dependency::reference::{country_names, production};
+use chokepoint_metrics::dependency::reference::{country_names, governance, production};
 use chokepoint_metrics::dependency::{DependencyError, ItemSelection};
 use chokepoint_metrics::method::MethodInfo;
 use chokepoint_model::importer::{CountryGroups, ImporterSpec};
@@ -18,6 +18,7 @@ use chokepoint_model::importer::{CountryGroups, ImporterSpec};
 use crate::baseline::{MaterialBaseline, ShockSpec, latest_trade_year, market, material_baseline, trade_years};
 use crate::file::{Baseline, Destinations, Located, Scenario};
 use crate::model::{Capacity, Outcome, apparent_supply_t, simulate, stockpile};
+use crate::montecarlo::{MonteCarloOptions, MonteCarloResult, monte_carlo};
 use crate::params::ScenarioParams;
 use crate::{METHOD_VERSION, ScenarioError};
 
@@ -199,10 +200,34 @@ pub async fn resolve(
 #[derive(Debug, Clone)]
 pub struct ScenarioRequest {
     pub scenario: Scenario,
+    /// Also run the Monte Carlo (probabilistic mode).
+    pub monte_carlo: Option<MonteCarloOptions>,
     /// Reporting units instead of the file's (`--importer`).
     pub importers: Option<Vec<ImporterSpec>>,
     pub groups: CountryGroups,
     pub params: ScenarioParams,
+}
+
+impl ScenarioRequest {
+    /// The Monte Carlo options: run it when `draws` is given (`--draws`) or the file has a
+    /// `[probability]` table; draws and seed from the argument, else the file, else
+    /// `params/scenario.toml`.
+    pub fn monte_carlo_options(
+        scenario: &Scenario,
+        params: &ScenarioParams,
+        draws: Option<u64>,
+        seed: Option<u64>,
+        progress: bool,
+    ) -> Option<MonteCarloOptions> {
+        if draws.is_none() && !scenario.probability.enabled {
+            return None;
+        }
+        Some(MonteCarloOptions {
+            draws: draws.or(scenario.probability.draws).unwrap_or(params.probability.draws),
+            seed: seed.or(scenario.probability.seed).unwrap_or(params.probability.seed),
+            progress,
+        })
+    }
 }
 
 /// The effect on one reporting unit × material. Tonnes and USD are over the disruption
@@ -298,6 +323,8 @@ pub struct ScenarioResult {
     pub suppliers: Vec<SupplierRow>,
     pub notices: Vec<String>,
     pub info: MethodInfo,
+    /// The probabilistic mode, when asked for.
+    pub monte_carlo: Option<MonteCarloResult>,
 }
 
 /// The capacity of a party: per-supplier override, else the file's, else the parameters'.
@@ -323,6 +350,10 @@ pub struct Prepared {
     /// Members of each unit in the baseline year.
     pub members: Vec<BTreeSet<String>>,
     pub names: BTreeMap<String, String>,
+    /// Normalised WGI-PV by ISO3 of `governance_year`.
+    pub governance: BTreeMap<String, f64>,
+    /// The WGI year nearest to the baseline (the earlier of two).
+    pub governance_year: Option<i32>,
 }
 
 /// Resolve the scenario and read its baseline.
@@ -353,7 +384,10 @@ pub async fn prepare(ctx: &SessionContext, req: &ScenarioRequest) -> Result<Prep
     }
     let members = resolved.units.iter().map(|(_, spec)| req.groups.members(spec, resolved.year)).collect();
     let names = country_names(ctx).await?;
-    Ok(Prepared { resolved, baselines, members, names })
+    let wgi = governance(ctx).await?;
+    let governance_year = wgi.keys().copied().min_by_key(|&y| ((y - resolved.year).abs(), y));
+    let governance = governance_year.and_then(|y| wgi.get(&y).cloned()).unwrap_or_default();
+    Ok(Prepared { resolved, baselines, members, names, governance, governance_year })
 }
 
 /// Run the model for every material × unit of a prepared scenario with the given withholding
@@ -386,6 +420,15 @@ pub fn unit_exports_production(b: &MaterialBaseline, members: &BTreeSet<String>)
     (exports, production)
 }
 
+/// Apparent supply of a unit in a material's baseline: imports from outside + members'
+/// production − exports to outside, tonnes per year (flows with a quantity).
+pub fn unit_apparent_supply_t(b: &MaterialBaseline, members: &BTreeSet<String>) -> f64 {
+    let imports: f64 =
+        b.flows.iter().filter(|f| members.contains(&f.importer) && !members.contains(&f.exporter)).filter_map(|f| f.quantity_t).sum();
+    let (exports, production) = unit_exports_production(b, members);
+    apparent_supply_t(imports, production, exports)
+}
+
 /// Run a scenario over the store.
 pub async fn run_scenario(ctx: &SessionContext, manifest: &Manifest, req: &ScenarioRequest) -> Result<ScenarioResult, ScenarioError> {
     let p = prepare(ctx, req).await?;
@@ -395,7 +438,9 @@ pub async fn run_scenario(ctx: &SessionContext, manifest: &Manifest, req: &Scena
 /// Typed rows from a prepared scenario (pure).
 pub fn assemble(req: &ScenarioRequest, p: &Prepared, manifest: &Manifest) -> ScenarioResult {
     let s = &req.scenario;
-    let info = MethodInfo::new("scenario", METHOD_VERSION, Some(&req.params.label()), manifest, &["trade", "production", "countries"]);
+    let tables: &[&str] =
+        if req.monte_carlo.is_some() { &["trade", "production", "countries", "governance"] } else { &["trade", "production", "countries"] };
+    let info = MethodInfo::new("scenario", METHOD_VERSION, Some(&req.params.label()), manifest, tables);
     let outs = outcomes(req, p, &p.resolved.suppliers);
     let k = s.duration_months / 12.0;
     let mut rows = Vec::new();
@@ -490,7 +535,9 @@ pub fn assemble(req: &ScenarioRequest, p: &Prepared, manifest: &Manifest) -> Sce
         }
     }
     let summary = summary(s, p, &rows);
+    let monte_carlo = req.monte_carlo.map(|o| monte_carlo(req, p, o, &info));
     ScenarioResult {
+        monte_carlo,
         title: s.title.clone(),
         source: s.source.clone(),
         kind: s.kind.clone(),

@@ -68,7 +68,13 @@ fn block<T>(f: impl AsyncFnOnce(&datafusion::prelude::SessionContext, &Store) ->
 
 fn run(text: &str) -> Result<ScenarioResult, ScenarioError> {
     let scenario = Scenario::parse(text, "test.toml")?;
-    let req = ScenarioRequest { scenario, importers: None, groups: CountryGroups::builtin(), params: ScenarioParams::builtin() };
+    let req = ScenarioRequest {
+        scenario,
+        monte_carlo: None,
+        importers: None,
+        groups: CountryGroups::builtin(),
+        params: ScenarioParams::builtin(),
+    };
     block(async |ctx, store| run_scenario(ctx, store.manifest(), &req).await)
 }
 
@@ -215,4 +221,62 @@ fn store_errors_name_line_and_field() {
     .unwrap();
     assert_eq!(ok.year, 2022);
     assert!(ok.destinations.unwrap().contains("JPN"));
+}
+
+fn run_mc(text: &str, draws: u64, seed: u64) -> ScenarioResult {
+    let scenario = Scenario::parse(text, "test.toml").unwrap();
+    let params = ScenarioParams::builtin();
+    let monte_carlo = ScenarioRequest::monte_carlo_options(&scenario, &params, Some(draws), Some(seed), false);
+    let req = ScenarioRequest { scenario, monte_carlo, importers: None, groups: CountryGroups::builtin(), params };
+    block(async |ctx, store| run_scenario(ctx, store.manifest(), &req).await).unwrap()
+}
+
+#[test]
+fn monte_carlo_with_certain_disruption_equals_the_deterministic_run() {
+    let text = format!(
+        "{CHN_REE}\n[probability]\nloss_share_threshold = 0.4\n[[probability.supplier]]\ncountry = \"CHN\"\nannual_probability = 1.0\n"
+    );
+    let r = run_mc(&text, 500, 3);
+    let mc = r.monte_carlo.as_ref().unwrap();
+    assert_eq!(mc.distinct_sets, 1);
+    assert_eq!(mc.suppliers[0].basis, "file");
+    for m in &mc.rows {
+        let det = row(&r, &m.importer);
+        for v in [m.mean_loss_t, m.p50_loss_t, m.p95_loss_t] {
+            close(v, det.loss_t);
+        }
+        for v in [m.mean_residual_t, m.p50_residual_t, m.p95_residual_t] {
+            close(v, det.residual_t);
+        }
+        // JPN loses 7.5 of 17.5 t (42.9 % > 40 %) in every draw, DEU 1.125 of 3.17 t (35.5 %) in none.
+        let expected = if det.loss_share.unwrap() > 0.4 { 1.0 } else { 0.0 };
+        assert_eq!(m.prob_loss_share_above, Some(expected), "{}", m.importer);
+    }
+    assert_eq!(mc.rows.iter().find(|m| m.importer == "JPN").unwrap().prob_loss_share_above, Some(1.0));
+    assert_eq!(mc.rows.iter().find(|m| m.importer == "DEU").unwrap().prob_loss_share_above, Some(0.0));
+    // Probability 0: nothing is ever lost.
+    let never = run_mc(&text.replace("annual_probability = 1.0", "annual_probability = 0.0"), 200, 3);
+    assert!(never.monte_carlo.unwrap().rows.iter().all(|m| m.mean_loss_t == 0.0 && m.p95_residual_t == 0.0));
+}
+
+#[test]
+fn monte_carlo_same_seed_same_output_and_wgi_mapping() {
+    let a = run_mc(CHN_REE, 2_000, 11);
+    let b = run_mc(CHN_REE, 2_000, 11);
+    assert_eq!(a.monte_carlo, b.monte_carlo);
+    let mc = a.monte_carlo.as_ref().unwrap();
+    // CHN's 2022 WGI-PV estimate −0.45 → g = 0.59 → p = 0.01 + 0.29 × 0.59 = 0.1811.
+    let chn = &mc.suppliers[0];
+    assert_eq!((chn.supplier.as_str(), chn.basis.as_str(), chn.wgi_year), ("CHN", "wgi", Some(2022)));
+    close(chn.g.unwrap(), 0.59);
+    close(chn.annual_probability, 0.1811);
+    // Each draw loses either nothing or the deterministic loss: the mean is the share of
+    // disrupted draws times that loss, and the P50 is 0 (p < 0.5).
+    let j = mc.rows.iter().find(|m| m.importer == "JPN").unwrap();
+    let det = row(&a, "JPN").loss_t;
+    let share = j.mean_loss_t / det;
+    assert!((share * 2_000.0 - (share * 2_000.0).round()).abs() < 1e-9);
+    assert!((share - 0.1811).abs() < 0.05, "{share}");
+    assert_eq!(j.p50_loss_t, 0.0);
+    assert_ne!(run_mc(CHN_REE, 2_000, 12).monte_carlo, a.monte_carlo);
 }

@@ -39,6 +39,7 @@ fn run(text: &str, importers: &[&str]) -> ScenarioResult {
     let groups = CountryGroups::builtin();
     let req = ScenarioRequest {
         scenario: Scenario::parse(text, "idn.toml").unwrap(),
+        monte_carlo: None,
         importers: Some(importers.iter().map(|i| groups.parse_importer(i).unwrap()).collect()),
         groups,
         params: ScenarioParams::builtin(),

@@ -66,6 +66,12 @@ pub struct RunArgs {
     /// Country-group file (default: params/country_groups.toml shipped with chokepoint).
     #[arg(long, value_name = "FILE")]
     groups: Option<PathBuf>,
+    /// Probabilistic mode: this many Monte Carlo draws (years), each supplier disrupting with its annual probability (WGI-PV mapping of params/scenario.toml, or the file's). Also on when the file has a [probability] table.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    draws: Option<u64>,
+    /// Seed of the Monte Carlo generator (ChaCha8); the same seed gives the same output.
+    #[arg(long, value_name = "SEED")]
+    seed: Option<u64>,
     /// Supplier rows shown per importer run and material in the text formats.
     #[arg(long, default_value_t = 8, value_name = "N")]
     suppliers: usize,
@@ -147,7 +153,8 @@ pub async fn run(ctx: &Context, cmd: ScenarioCommand) -> anyhow::Result<()> {
             };
             let store = Store::open(&ctx.data_dir)?;
             let sc = session(&store).await?;
-            let req = ScenarioRequest { scenario, importers, groups, params };
+            let monte_carlo = ScenarioRequest::monte_carlo_options(&scenario, &params, a.draws, a.seed, ctx.progress());
+            let req = ScenarioRequest { scenario, monte_carlo, importers, groups, params };
             let result = run_scenario(&sc, store.manifest(), &req).await.map_err(usage)?;
             if matches!(a.format, OutFormat::Json | OutFormat::Csv | OutFormat::Parquet) {
                 for s in &result.summary {
