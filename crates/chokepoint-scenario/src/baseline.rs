@@ -88,9 +88,22 @@ pub struct ShockSpec {
 /// shocked supplier and its importer a hit destination. Returns the market and the
 /// withholding parties.
 pub fn market(base: &MaterialBaseline, unit: &str, members: &BTreeSet<String>, shock: &ShockSpec) -> (Market, BTreeSet<String>) {
+    let (m, w, _) = market_with_origins(base, unit, members, shock);
+    (m, w)
+}
+
+/// [`market`], with the index into `base.flows` of each market flow (the Monte Carlo needs
+/// the exporting country of each withheld flow).
+pub fn market_with_origins(
+    base: &MaterialBaseline,
+    unit: &str,
+    members: &BTreeSet<String>,
+    shock: &ShockSpec,
+) -> (Market, BTreeSet<String>, Vec<usize>) {
     let party = |c: &str| if members.contains(c) { unit.to_owned() } else { c.to_owned() };
     let mut flows = Vec::with_capacity(base.flows.len());
-    for f in &base.flows {
+    let mut origins = Vec::with_capacity(base.flows.len());
+    for (k, f) in base.flows.iter().enumerate() {
         let (e, i) = (party(&f.exporter), party(&f.importer));
         if e == i {
             continue;
@@ -103,13 +116,14 @@ pub fn market(base: &MaterialBaseline, unit: &str, members: &BTreeSet<String>, s
             value_usd: f.value_usd,
             withheld: if hit { shock.fraction } else { 0.0 },
         });
+        origins.push(k);
     }
     let mut production_t: BTreeMap<String, f64> = BTreeMap::new();
     for (c, a) in &base.production_t {
         *production_t.entry(party(c)).or_default() += a;
     }
     let withholding = shock.suppliers.iter().map(|s| party(s)).collect();
-    (Market { flows, production_t }, withholding)
+    (Market { flows, production_t }, withholding, origins)
 }
 
 #[cfg(test)]

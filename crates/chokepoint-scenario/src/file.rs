@@ -12,7 +12,7 @@
 //!
 //! [shock]
 //! suppliers = ["CHN"]                 # ISO3 codes or groups (EU27, G7, …)
-//! materials = ["Gallium", "Germanium"]  # and/or hs6 = ["811292"]
+//! materials = ["Gallium", "Germanium"]  # or ["all"]; and/or hs6 = ["811230"]
 //! fraction = 0.5                      # share of exports withheld, 0–1
 //! duration_months = 12
 //! destinations = "all"                # "all", a group ("G7") or a list (["JPN", "USA"])

@@ -103,6 +103,183 @@ pub struct Outcome {
     pub coverage: f64,
 }
 
+/// A market with parties as indices (built once, run many times by the Monte Carlo).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indexed {
+    /// Party names, sorted.
+    pub parties: Vec<String>,
+    pub flows: Vec<IndexedFlow>,
+    /// Production per party, tonnes per year.
+    pub production_t: Vec<f64>,
+    /// The party imports in some flow.
+    pub is_importer: Vec<bool>,
+    /// The party exports in some flow or produces.
+    pub is_supplier: Vec<bool>,
+}
+
+/// A [`Flow`] with party indices.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IndexedFlow {
+    pub exporter: usize,
+    pub importer: usize,
+    pub tonnes: f64,
+    pub value_usd: f64,
+    pub withheld: f64,
+}
+
+impl Indexed {
+    pub fn new(market: &Market) -> Indexed {
+        let mut names: BTreeSet<&str> = BTreeSet::new();
+        for f in &market.flows {
+            names.insert(&f.exporter);
+            names.insert(&f.importer);
+        }
+        names.extend(market.production_t.keys().map(String::as_str));
+        let parties: Vec<String> = names.into_iter().map(str::to_owned).collect();
+        let id = |p: &str| parties.binary_search_by(|x| x.as_str().cmp(p)).expect("known party");
+        let n = parties.len();
+        let (mut is_importer, mut is_supplier, mut production_t) = (vec![false; n], vec![false; n], vec![0.0; n]);
+        let flows = market
+            .flows
+            .iter()
+            .map(|f| {
+                let (e, i) = (id(&f.exporter), id(&f.importer));
+                is_supplier[e] = true;
+                is_importer[i] = true;
+                IndexedFlow { exporter: e, importer: i, tonnes: f.tonnes, value_usd: f.value_usd, withheld: f.withheld }
+            })
+            .collect();
+        for (p, a) in &market.production_t {
+            let k = id(p);
+            is_supplier[k] = true;
+            production_t[k] += a;
+        }
+        Indexed { parties, flows, production_t, is_importer, is_supplier }
+    }
+
+    /// Index of a party.
+    pub fn party(&self, name: &str) -> Option<usize> {
+        self.parties.binary_search_by(|x| x.as_str().cmp(name)).ok()
+    }
+}
+
+/// Per-party results of [`simulate_indexed`], tonnes over the duration (annual when
+/// `months` = 12). Vectors are indexed like [`Indexed::parties`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IndexedOutcome {
+    pub imports_t: Vec<f64>,
+    pub imports_usd: Vec<f64>,
+    pub loss_t: Vec<f64>,
+    pub loss_usd: Vec<f64>,
+    pub received_t: Vec<f64>,
+    pub residual_t: Vec<f64>,
+    pub displaced_t: Vec<f64>,
+    pub exports_t: Vec<f64>,
+    pub withheld_t: Vec<f64>,
+    pub withheld_usd: Vec<f64>,
+    pub offered_t: Vec<f64>,
+    pub supplied_t: Vec<f64>,
+    pub redirected_t: Vec<f64>,
+    pub spare_t: Vec<f64>,
+    pub total_loss_t: f64,
+    pub total_offered_t: f64,
+    pub coverage: f64,
+    /// Share of each offer that is used, `min(1, L / A)` (0 when nothing is lost).
+    pub used: f64,
+}
+
+/// The arithmetic of [`simulate`] on an indexed market: `withholding[p]` says whether party p
+/// withholds (and so offers nothing), `capacity[p]` its shares.
+pub fn simulate_indexed(m: &Indexed, withholding: &[bool], capacity: &[Capacity], months: f64) -> IndexedOutcome {
+    let n = m.parties.len();
+    let z = || vec![0.0; n];
+    let mut o = IndexedOutcome {
+        imports_t: z(),
+        imports_usd: z(),
+        loss_t: z(),
+        loss_usd: z(),
+        received_t: z(),
+        residual_t: z(),
+        displaced_t: z(),
+        exports_t: z(),
+        withheld_t: z(),
+        withheld_usd: z(),
+        offered_t: z(),
+        supplied_t: z(),
+        redirected_t: z(),
+        spare_t: z(),
+        ..Default::default()
+    };
+    for f in &m.flows {
+        o.imports_t[f.importer] += f.tonnes;
+        o.imports_usd[f.importer] += f.value_usd;
+        o.loss_t[f.importer] += f.withheld * f.tonnes;
+        o.loss_usd[f.importer] += f.withheld * f.value_usd;
+        o.exports_t[f.exporter] += f.tonnes;
+        o.withheld_t[f.exporter] += f.withheld * f.tonnes;
+        o.withheld_usd[f.exporter] += f.withheld * f.value_usd;
+    }
+    let mut redirect_offer = z();
+    for p in 0..n {
+        if withholding[p] || !m.is_supplier[p] {
+            continue;
+        }
+        let r = capacity[p].redirect_share.clamp(0.0, 1.0) * o.exports_t[p];
+        let s = capacity[p].spare_production_share.clamp(0.0, 1.0) * m.production_t[p].max(0.0);
+        o.offered_t[p] = r + s;
+        redirect_offer[p] = r;
+    }
+    let total_loss: f64 = o.loss_t.iter().sum();
+    let total_offered: f64 = o.offered_t.iter().sum();
+    o.total_loss_t = total_loss;
+    o.total_offered_t = total_offered;
+    o.coverage = if total_loss > 0.0 { (total_offered / total_loss).min(1.0) } else { 1.0 };
+    if total_loss > 0.0 && total_offered > 0.0 {
+        let used = (total_loss / total_offered).min(1.0);
+        o.used = used;
+        for p in 0..n {
+            o.supplied_t[p] = o.offered_t[p] * used;
+            o.redirected_t[p] = redirect_offer[p] * used;
+            o.spare_t[p] = o.supplied_t[p] - o.redirected_t[p];
+        }
+        for f in &m.flows {
+            let (e, x) = (f.exporter, o.exports_t[f.exporter]);
+            if o.redirected_t[e] > 0.0 && x > 0.0 {
+                o.displaced_t[f.importer] += o.redirected_t[e] * f.tonnes / x;
+            }
+        }
+        for p in 0..n {
+            // R_j = c L_j.
+            o.received_t[p] = o.coverage * o.loss_t[p];
+        }
+    }
+    for p in 0..n {
+        o.residual_t[p] = (o.loss_t[p] - o.received_t[p]).max(0.0);
+    }
+    let k = months / 12.0;
+    for v in [
+        &mut o.imports_t,
+        &mut o.imports_usd,
+        &mut o.loss_t,
+        &mut o.loss_usd,
+        &mut o.received_t,
+        &mut o.residual_t,
+        &mut o.displaced_t,
+        &mut o.exports_t,
+        &mut o.withheld_t,
+        &mut o.withheld_usd,
+        &mut o.offered_t,
+        &mut o.supplied_t,
+        &mut o.redirected_t,
+        &mut o.spare_t,
+    ] {
+        v.iter_mut().for_each(|x| *x *= k);
+    }
+    o.total_loss_t *= k;
+    o.total_offered_t *= k;
+    o
+}
+
 /// Run the scenario on a market.
 ///
 /// - direct effect: `L_j = Σ_i w_ij q_ij` (tonnes), likewise in USD;
@@ -113,113 +290,51 @@ pub struct Outcome {
 ///   from e's customers pro-rata to their baseline purchases (`displaced`);
 /// - every figure × `months / 12`.
 pub fn simulate(market: &Market, withholding: &BTreeSet<String>, capacity: &dyn Fn(&str) -> Capacity, months: f64) -> Outcome {
-    let mut out = Outcome::default();
-    // Baseline and direct effect, in a fixed order.
-    let mut sales: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
-    for f in &market.flows {
-        let imp = out.importers.entry(f.importer.clone()).or_default();
-        imp.imports_t += f.tonnes;
-        imp.imports_usd += f.value_usd;
-        imp.loss_t += f.withheld * f.tonnes;
-        imp.loss_usd += f.withheld * f.value_usd;
-        let sup = out.suppliers.entry(f.exporter.clone()).or_default();
-        sup.exports_t += f.tonnes;
-        sup.withheld_t += f.withheld * f.tonnes;
-        sup.withheld_usd += f.withheld * f.value_usd;
-        *sales.entry(&f.exporter).or_default().entry(&f.importer).or_default() += f.tonnes;
-    }
-    for p in market.production_t.keys() {
-        out.suppliers.entry(p.clone()).or_default();
-    }
-    // Offers of the unaffected.
-    let mut redirect_offer: BTreeMap<String, f64> = BTreeMap::new();
-    for (party, s) in out.suppliers.iter_mut() {
-        if withholding.contains(party) {
-            continue;
-        }
-        let cap = capacity(party);
-        let r = cap.redirect_share.clamp(0.0, 1.0) * s.exports_t;
-        let p = cap.spare_production_share.clamp(0.0, 1.0) * market.production_t.get(party).copied().unwrap_or(0.0).max(0.0);
-        s.offered_t = r + p;
-        redirect_offer.insert(party.clone(), r);
-    }
-    let total_loss: f64 = out.importers.values().map(|i| i.loss_t).sum();
-    let total_offered: f64 = out.suppliers.values().map(|s| s.offered_t).sum();
-    out.total_loss_t = total_loss;
-    out.total_offered_t = total_offered;
-    out.coverage = if total_loss > 0.0 { (total_offered / total_loss).min(1.0) } else { 1.0 };
-    if total_loss > 0.0 && total_offered > 0.0 {
-        // Share of each offer that is used.
-        let used = (total_loss / total_offered).min(1.0);
-        let losses: Vec<(String, f64)> = out.importers.iter().filter(|(_, i)| i.loss_t > 0.0).map(|(k, i)| (k.clone(), i.loss_t)).collect();
-        let suppliers: Vec<String> = out.suppliers.keys().cloned().collect();
-        for e in &suppliers {
-            let offered = out.suppliers[e].offered_t;
-            if offered <= 0.0 {
-                continue;
-            }
-            let supplied = offered * used;
-            let redirected = redirect_offer.get(e).copied().unwrap_or(0.0) * used;
-            {
-                let s = out.suppliers.get_mut(e).expect("supplier");
-                s.supplied_t = supplied;
-                s.redirected_t = redirected;
-                s.spare_t = supplied - redirected;
-            }
-            for (j, l) in &losses {
-                let give = supplied * l / total_loss;
-                let imp = out.importers.get_mut(j).expect("importer");
-                *imp.received_from.entry(e.clone()).or_default() += give;
-            }
-            let exports = out.suppliers[e].exports_t;
-            if redirected > 0.0 && exports > 0.0 {
-                for (k, q) in &sales[e.as_str()] {
-                    out.importers.get_mut(*k).expect("customer").displaced_t += redirected * q / exports;
+    let m = Indexed::new(market);
+    let w: Vec<bool> = m.parties.iter().map(|p| withholding.contains(p)).collect();
+    let cap: Vec<Capacity> = m.parties.iter().map(|p| capacity(p)).collect();
+    let o = simulate_indexed(&m, &w, &cap, months);
+    let mut out = Outcome { total_loss_t: o.total_loss_t, total_offered_t: o.total_offered_t, coverage: o.coverage, ..Default::default() };
+    for (p, name) in m.parties.iter().enumerate() {
+        if m.is_importer[p] {
+            let mut received_from = BTreeMap::new();
+            if o.loss_t[p] > 0.0 && o.total_loss_t > 0.0 {
+                for e in 0..m.parties.len() {
+                    if o.supplied_t[e] > 0.0 {
+                        received_from.insert(m.parties[e].clone(), o.supplied_t[e] * o.loss_t[p] / o.total_loss_t);
+                    }
                 }
             }
+            out.importers.insert(
+                name.clone(),
+                ImporterEffect {
+                    imports_t: o.imports_t[p],
+                    imports_usd: o.imports_usd[p],
+                    loss_t: o.loss_t[p],
+                    loss_usd: o.loss_usd[p],
+                    received_t: o.received_t[p],
+                    residual_t: o.residual_t[p],
+                    displaced_t: o.displaced_t[p],
+                    received_from,
+                },
+            );
+        }
+        if m.is_supplier[p] {
+            out.suppliers.insert(
+                name.clone(),
+                SupplierEffect {
+                    exports_t: o.exports_t[p],
+                    withheld_t: o.withheld_t[p],
+                    withheld_usd: o.withheld_usd[p],
+                    offered_t: o.offered_t[p],
+                    supplied_t: o.supplied_t[p],
+                    redirected_t: o.redirected_t[p],
+                    spare_t: o.spare_t[p],
+                },
+            );
         }
     }
-    for imp in out.importers.values_mut() {
-        // R_j = c L_j (the closed form of the sum of the suppliers' parts).
-        imp.received_t = if total_offered > 0.0 { out.coverage * imp.loss_t } else { 0.0 };
-        imp.residual_t = (imp.loss_t - imp.received_t).max(0.0);
-    }
-    out.scale(months / 12.0);
     out
-}
-
-impl Outcome {
-    fn scale(&mut self, k: f64) {
-        for i in self.importers.values_mut() {
-            for v in [
-                &mut i.imports_t,
-                &mut i.imports_usd,
-                &mut i.loss_t,
-                &mut i.loss_usd,
-                &mut i.received_t,
-                &mut i.residual_t,
-                &mut i.displaced_t,
-            ] {
-                *v *= k;
-            }
-            i.received_from.values_mut().for_each(|v| *v *= k);
-        }
-        for s in self.suppliers.values_mut() {
-            for v in [
-                &mut s.exports_t,
-                &mut s.withheld_t,
-                &mut s.withheld_usd,
-                &mut s.offered_t,
-                &mut s.supplied_t,
-                &mut s.redirected_t,
-                &mut s.spare_t,
-            ] {
-                *v *= k;
-            }
-        }
-        self.total_loss_t *= k;
-        self.total_offered_t *= k;
-    }
 }
 
 /// Apparent supply (consumption) of a party, tonnes per year: imports + production − exports.

@@ -16,7 +16,9 @@ use rand_chacha::rand_core::SeedableRng;
 use serde::Serialize;
 
 use crate::ScenarioRequest;
-use crate::run::{Prepared, outcomes, unit_apparent_supply_t};
+use crate::baseline::{ShockSpec, market_with_origins};
+use crate::model::{Capacity, Indexed, simulate_indexed};
+use crate::run::{Prepared, capacity_fn, unit_apparent_supply_t};
 use chokepoint_metrics::method::MethodInfo;
 
 /// How many draws, which seed, whether to show a progress bar.
@@ -145,21 +147,37 @@ pub fn monte_carlo(req: &ScenarioRequest, p: &Prepared, opts: MonteCarloOptions,
     };
     let sets = draw_sets(&probs, opts.draws, opts.seed, &bar);
     bar.finish_and_clear();
-    // (loss, residual) per (material, unit), per distinct set.
+    // Each (material, unit) market is indexed once; a draw only changes which flows are
+    // withheld and which parties withhold. (loss, residual) per (material, unit), per
+    // distinct set of disrupting suppliers.
+    let prepared = indexed_markets(req, p, &suppliers);
     let mut cache: HashMap<Vec<bool>, Vec<Vec<(f64, f64)>>> = HashMap::new();
     for set in &sets {
         if cache.contains_key(set) {
             continue;
         }
-        let hit = suppliers.iter().zip(set).filter(|(_, d)| **d).map(|(s, _)| s.supplier.clone()).collect();
-        let outs = outcomes(req, p, &hit);
-        let figures = outs
+        let figures = prepared
             .iter()
             .map(|per_unit| {
                 per_unit
                     .iter()
-                    .zip(&p.resolved.units)
-                    .map(|(o, (label, _))| o.importers.get(label).map_or((0.0, 0.0), |i| (i.loss_t, i.residual_t)))
+                    .map(|mm| {
+                        let mut m = mm.market.clone();
+                        for (f, s) in m.flows.iter_mut().zip(&mm.flow_supplier) {
+                            f.withheld = match s {
+                                Some(s) if set[*s] => req.scenario.fraction,
+                                _ => 0.0,
+                            };
+                        }
+                        let mut withholding = vec![false; m.parties.len()];
+                        for (s, party) in mm.supplier_party.iter().enumerate() {
+                            if let (true, Some(party)) = (set[s], party) {
+                                withholding[*party] = true;
+                            }
+                        }
+                        let o = simulate_indexed(&m, &withholding, &mm.capacity, req.scenario.duration_months);
+                        mm.unit.map_or((0.0, 0.0), |u| (o.loss_t[u], o.residual_t[u]))
+                    })
                     .collect()
             })
             .collect();
@@ -198,6 +216,59 @@ pub fn monte_carlo(req: &ScenarioRequest, p: &Prepared, opts: MonteCarloOptions,
         }
     }
     MonteCarloResult { draws: opts.draws, seed: opts.seed, suppliers, distinct_sets: cache.len(), rows }
+}
+
+/// One (material, unit) market prepared for the draws.
+struct McMarket {
+    /// The market with every scenario supplier withholding.
+    market: Indexed,
+    /// Per flow: the index (in the supplier list) of the supplier whose disruption withholds it.
+    flow_supplier: Vec<Option<usize>>,
+    /// Per supplier: its party in the market (the unit when it is a member).
+    supplier_party: Vec<Option<usize>>,
+    capacity: Vec<Capacity>,
+    /// The reporting unit's party.
+    unit: Option<usize>,
+}
+
+fn indexed_markets(req: &ScenarioRequest, p: &Prepared, suppliers: &[SupplierProbability]) -> Vec<Vec<McMarket>> {
+    let cap = capacity_fn(&req.scenario, &req.params);
+    let shock = ShockSpec {
+        suppliers: p.resolved.suppliers.clone(),
+        destinations: p.resolved.destinations.clone(),
+        fraction: req.scenario.fraction,
+    };
+    p.baselines
+        .iter()
+        .map(|b| {
+            p.resolved
+                .units
+                .iter()
+                .zip(&p.members)
+                .map(|((label, _), members)| {
+                    let (m, _, origins) = market_with_origins(b, label, members, &shock);
+                    let market = Indexed::new(&m);
+                    let flow_supplier = m
+                        .flows
+                        .iter()
+                        .zip(&origins)
+                        .map(
+                            |(f, &k)| {
+                                if f.withheld > 0.0 { suppliers.iter().position(|s| s.supplier == b.flows[k].exporter) } else { None }
+                            },
+                        )
+                        .collect();
+                    let supplier_party = suppliers
+                        .iter()
+                        .map(|s| market.party(if members.contains(&s.supplier) { label.as_str() } else { s.supplier.as_str() }))
+                        .collect();
+                    let capacity = market.parties.iter().map(|x| cap(x)).collect();
+                    let unit = market.party(label);
+                    McMarket { market, flow_supplier, supplier_party, capacity, unit }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Count of each distinct set (for tests and notes).

@@ -166,6 +166,14 @@ pub async fn resolve(
         }
     };
     for at in &s.materials {
+        if at.value.trim().eq_ignore_ascii_case("all") {
+            let mut n = Vec::new();
+            resolve_items(ctx, &ItemSelection::AllMaterials, &mut n).await?.into_iter().for_each(|i| {
+                push(ResolvedItem { label: i.label(), codes: i.codes.clone(), production_material: i.production_material.clone() })
+            });
+            notices.extend(n);
+            continue;
+        }
         if let Some(m) = no_code.iter().find(|m| m.eq_ignore_ascii_case(at.value.trim())) {
             notices.push(format!(
                 "{m}: no HS6 code in World Mining Data's HS Code Map (the default dataset's materials table), so no trade to withhold: not covered"
@@ -328,7 +336,7 @@ pub struct ScenarioResult {
 }
 
 /// The capacity of a party: per-supplier override, else the file's, else the parameters'.
-fn capacity_fn<'a>(s: &'a Scenario, params: &'a ScenarioParams) -> impl Fn(&str) -> Capacity + 'a {
+pub(crate) fn capacity_fn<'a>(s: &'a Scenario, params: &'a ScenarioParams) -> impl Fn(&str) -> Capacity + 'a {
     move |party: &str| {
         let mut c = Capacity {
             redirect_share: s.redirect_share.unwrap_or(params.substitution.redirect_share),
