@@ -295,7 +295,7 @@ impl Scenario {
             return Err(c.err(&s.fraction, "shock.fraction", format!("{fraction} is outside 0–1 (the share of exports withheld)")));
         }
         let duration = *s.duration_months.get_ref();
-        if !(duration >= 0.0) || !duration.is_finite() {
+        if duration.is_nan() || duration < 0.0 || !duration.is_finite() {
             return Err(c.err(&s.duration_months, "shock.duration_months", format!("{duration} is negative: expected months ≥ 0")));
         }
         let destinations = match &s.destinations {

@@ -220,14 +220,14 @@ pub fn simulate_indexed(m: &Indexed, withholding: &[bool], capacity: &[Capacity]
         o.withheld_usd[f.exporter] += f.withheld * f.value_usd;
     }
     let mut redirect_offer = z();
-    for p in 0..n {
+    for (p, offer) in redirect_offer.iter_mut().enumerate() {
         if withholding[p] || !m.is_supplier[p] {
             continue;
         }
         let r = capacity[p].redirect_share.clamp(0.0, 1.0) * o.exports_t[p];
         let s = capacity[p].spare_production_share.clamp(0.0, 1.0) * m.production_t[p].max(0.0);
         o.offered_t[p] = r + s;
-        redirect_offer[p] = r;
+        *offer = r;
     }
     let total_loss: f64 = o.loss_t.iter().sum();
     let total_offered: f64 = o.offered_t.iter().sum();
@@ -237,9 +237,9 @@ pub fn simulate_indexed(m: &Indexed, withholding: &[bool], capacity: &[Capacity]
     if total_loss > 0.0 && total_offered > 0.0 {
         let used = (total_loss / total_offered).min(1.0);
         o.used = used;
-        for p in 0..n {
+        for (p, r) in redirect_offer.iter().enumerate() {
             o.supplied_t[p] = o.offered_t[p] * used;
-            o.redirected_t[p] = redirect_offer[p] * used;
+            o.redirected_t[p] = r * used;
             o.spare_t[p] = o.supplied_t[p] - o.redirected_t[p];
         }
         for f in &m.flows {

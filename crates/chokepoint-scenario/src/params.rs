@@ -114,7 +114,7 @@ impl ScenarioParams {
         if p.probability.p_min > p.probability.p_max {
             return Err(field(file, "probability.p_min", "must not exceed p_max"));
         }
-        if !(p.probability.exponent > 0.0) {
+        if p.probability.exponent.is_nan() || p.probability.exponent <= 0.0 {
             return Err(field(file, "probability.exponent", "must be > 0"));
         }
         for (n, v) in [
@@ -122,7 +122,7 @@ impl ScenarioParams {
             ("stockpile.public_days", p.stockpile.public_days),
             ("stockpile.private_days", p.stockpile.private_days),
         ] {
-            if !(v >= 0.0) {
+            if v.is_nan() || v < 0.0 {
                 return Err(field(file, n, format!("{v} is negative")));
             }
         }
