@@ -605,3 +605,29 @@ fn scenario_run_check_list_and_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("chn.toml:10: field `shock.duration_months`"), "{}", stderr(&o));
 }
+
+#[test]
+fn scenario_monte_carlo_is_reproducible_and_has_tables() {
+    let (t, data) = ingested();
+    let file = t.path().join("chn.toml");
+    let text = "title = \"CHN stops rare earths\"\nsource = \"test\"\nkind = \"hypothetical\"\nbaseline_year = 2022\n\n[shock]\nsuppliers = [\"CHN\"]\nmaterials = [\"Rare earths\"]\nfraction = 1.0\nduration_months = 12\n";
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+    let args = ["scenario", "run", f, "--draws", "300", "--seed", "5", "--format", "csv", "--table", "monte-carlo"];
+    let a = chokepoint(&data, &args);
+    assert!(a.status.success(), "{}", stderr(&a));
+    let b = chokepoint(&data, &args);
+    assert_eq!(stdout(&a), stdout(&b));
+    let csv = stdout(&a);
+    assert!(csv.starts_with("scenario,importer,material,draws,seed,mean_loss_t,p50_loss_t,p95_loss_t,"), "{csv}");
+    assert_eq!(csv.lines().count(), 4); // header + JPN, DEU, JPN+DEU
+    // CHN's p = 0.01 + 0.29 × 0.59 < 0.5: the median draw loses nothing, the P95 one everything
+    // (30 t for JPN) when at least 5 % of the 300 draws disrupt.
+    let jpn: Vec<&str> = csv.lines().find(|l| l.contains(",JPN,")).unwrap().split(',').collect();
+    assert_eq!(jpn[6], "0.0");
+    assert_eq!(jpn[7], "30.0");
+    let s = chokepoint(&data, &["scenario", "run", f, "--format", "csv", "--table", "suppliers"]);
+    assert!(stdout(&s).starts_with("scenario,importer,material,supplier,exports_t,withheld_t,"), "{}", stdout(&s));
+    let no_mc = chokepoint(&data, &["scenario", "run", f, "--format", "csv", "--table", "monte-carlo"]);
+    assert_eq!(no_mc.status.code(), Some(2));
+}

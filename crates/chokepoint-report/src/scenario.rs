@@ -11,7 +11,7 @@ use arrow::array::{ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray}
 use arrow::datatypes::{DataType, Field, Schema};
 use comfy_table::{CellAlignment, Table, presets};
 
-use chokepoint_scenario::{ImporterRow, ScenarioResult};
+use chokepoint_scenario::{ImporterRow, MonteCarloRow, ScenarioResult, SupplierRow};
 
 use crate::columns::string_lists;
 use crate::text::{pct, tonnes, usd};
@@ -95,6 +95,108 @@ pub fn scenario_batch(rows: &[ImporterRow]) -> Result<RecordBatch, arrow::error:
         Some(r) => crate::columns::with_method_info(&batch, &r.info),
         None => Ok(batch),
     }
+}
+
+/// The supplier rows (every unit's run) as one Arrow batch.
+pub fn supplier_batch(rows: &[SupplierRow]) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let f = |get: &dyn Fn(&SupplierRow) -> f64| -> ArrayRef { Arc::new(Float64Array::from(rows.iter().map(get).collect::<Vec<_>>())) };
+    let s = |get: &dyn Fn(&SupplierRow) -> String| -> ArrayRef { Arc::new(StringArray::from(rows.iter().map(get).collect::<Vec<_>>())) };
+    let text = |n: &str| Field::new(n, DataType::Utf8, false);
+    let num = |n: &str| Field::new(n, DataType::Float64, false);
+    let fields = vec![
+        text("scenario"),
+        text("importer"),
+        text("material"),
+        text("supplier"),
+        num("exports_t"),
+        num("withheld_t"),
+        num("withheld_usd"),
+        num("offered_t"),
+        num("supplied_t"),
+        num("redirected_t"),
+        num("spare_production_t"),
+    ];
+    let columns: Vec<ArrayRef> = vec![
+        s(&|r| r.scenario.clone()),
+        s(&|r| r.importer.clone()),
+        s(&|r| r.material.clone()),
+        s(&|r| r.supplier.clone()),
+        f(&|r| r.exports_t),
+        f(&|r| r.withheld_t),
+        f(&|r| r.withheld_usd),
+        f(&|r| r.offered_t),
+        f(&|r| r.supplied_t),
+        f(&|r| r.redirected_t),
+        f(&|r| r.spare_production_t),
+    ];
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}
+
+/// The Monte Carlo rows as one Arrow batch.
+pub fn monte_carlo_batch(rows: &[MonteCarloRow]) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let f = |get: &dyn Fn(&MonteCarloRow) -> f64| -> ArrayRef { Arc::new(Float64Array::from(rows.iter().map(get).collect::<Vec<_>>())) };
+    let s = |get: &dyn Fn(&MonteCarloRow) -> String| -> ArrayRef { Arc::new(StringArray::from(rows.iter().map(get).collect::<Vec<_>>())) };
+    let text = |n: &str| Field::new(n, DataType::Utf8, false);
+    let num = |n: &str| Field::new(n, DataType::Float64, false);
+    let fields = vec![
+        text("scenario"),
+        text("importer"),
+        text("material"),
+        Field::new("draws", DataType::UInt64, false),
+        Field::new("seed", DataType::UInt64, false),
+        num("mean_loss_t"),
+        num("p50_loss_t"),
+        num("p95_loss_t"),
+        num("mean_residual_t"),
+        num("p50_residual_t"),
+        num("p95_residual_t"),
+        num("loss_share_threshold"),
+        Field::new("prob_loss_share_above", DataType::Float64, true),
+    ];
+    let columns: Vec<ArrayRef> = vec![
+        s(&|r| r.scenario.clone()),
+        s(&|r| r.importer.clone()),
+        s(&|r| r.material.clone()),
+        Arc::new(arrow::array::UInt64Array::from(rows.iter().map(|r| r.draws).collect::<Vec<_>>())),
+        Arc::new(arrow::array::UInt64Array::from(rows.iter().map(|r| r.seed).collect::<Vec<_>>())),
+        f(&|r| r.mean_loss_t),
+        f(&|r| r.p50_loss_t),
+        f(&|r| r.p95_loss_t),
+        f(&|r| r.mean_residual_t),
+        f(&|r| r.p50_residual_t),
+        f(&|r| r.p95_residual_t),
+        f(&|r| r.loss_share_threshold),
+        Arc::new(Float64Array::from(rows.iter().map(|r| r.prob_loss_share_above).collect::<Vec<_>>())),
+    ];
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+    match rows.first() {
+        Some(r) => crate::columns::with_method_info(&batch, &r.info),
+        None => Ok(batch),
+    }
+}
+
+/// Which rows the CSV and Parquet outputs hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScenarioTable {
+    /// One row per importing unit × material (default).
+    Importers,
+    /// One row per unit run × material × supplier that withholds or supplies.
+    Suppliers,
+    /// One row per importing unit × material of the probabilistic mode.
+    MonteCarlo,
+}
+
+fn batch_of(results: &[ScenarioResult], table: ScenarioTable) -> Result<RecordBatch, ReportError> {
+    Ok(match table {
+        ScenarioTable::Importers => scenario_batch(&results.iter().flat_map(|r| r.rows.iter().cloned()).collect::<Vec<_>>())?,
+        ScenarioTable::Suppliers => supplier_batch(&results.iter().flat_map(|r| r.suppliers.iter().cloned()).collect::<Vec<_>>())?,
+        ScenarioTable::MonteCarlo => {
+            if results.iter().any(|r| r.monte_carlo.is_none()) {
+                return Err(ReportError::Unsupported("the Monte Carlo table needs the probabilistic mode (--draws N)".into()));
+            }
+            monte_carlo_batch(&results.iter().flat_map(|r| r.monte_carlo.iter().flat_map(|m| m.rows.iter().cloned())).collect::<Vec<_>>())?
+        }
+    })
 }
 
 fn opt_pct(x: Option<f64>) -> String {
@@ -282,8 +384,14 @@ fn write_text(out: &mut dyn Write, r: &ScenarioResult, md: bool, max_suppliers: 
 }
 
 /// Write scenario results in `format` (`max_suppliers`: supplier rows shown per importer
-/// run and material in the text formats).
-pub fn write_scenarios(out: &mut dyn Write, results: &[ScenarioResult], format: Format, max_suppliers: usize) -> Result<(), ReportError> {
+/// run and material in the text formats; `table`: the rows of CSV and Parquet).
+pub fn write_scenarios(
+    out: &mut dyn Write,
+    results: &[ScenarioResult],
+    format: Format,
+    max_suppliers: usize,
+    table: ScenarioTable,
+) -> Result<(), ReportError> {
     match format {
         Format::Table | Format::Md => {
             for (i, r) in results.iter().enumerate() {
@@ -297,14 +405,8 @@ pub fn write_scenarios(out: &mut dyn Write, results: &[ScenarioResult], format: 
             serde_json::to_writer_pretty(&mut *out, results)?;
             writeln!(out)?;
         }
-        Format::Csv => {
-            let rows: Vec<ImporterRow> = results.iter().flat_map(|r| r.rows.iter().cloned()).collect();
-            crate::write_csv(out, &scenario_batch(&rows)?)?
-        }
-        Format::Parquet => {
-            let rows: Vec<ImporterRow> = results.iter().flat_map(|r| r.rows.iter().cloned()).collect();
-            crate::write_parquet(out, &scenario_batch(&rows)?, None)?
-        }
+        Format::Csv => crate::write_csv(out, &batch_of(results, table)?)?,
+        Format::Parquet => crate::write_parquet(out, &batch_of(results, table)?, None)?,
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 
 use chokepoint_data::{Store, session};
 use chokepoint_model::importer::CountryGroups;
-use chokepoint_report::scenario::write_scenarios;
+use chokepoint_report::scenario::{ScenarioTable, write_scenarios};
 use chokepoint_scenario::{Scenario, ScenarioError, ScenarioParams, ScenarioRequest, resolve, run_scenario};
 
 use super::dependency::{OutFormat, emit};
@@ -75,12 +75,26 @@ pub struct RunArgs {
     /// Supplier rows shown per importer run and material in the text formats.
     #[arg(long, default_value_t = 8, value_name = "N")]
     suppliers: usize,
-    /// Output format.
+    /// Output format (JSON holds everything; CSV and Parquet the rows of --table).
     #[arg(long, short, value_enum, default_value_t = OutFormat::Table)]
     format: OutFormat,
+    /// Rows of the CSV and Parquet outputs.
+    #[arg(long, value_enum, default_value_t = TableArg::Importers)]
+    table: TableArg,
     /// Write to FILE (atomically; `-` = stdout) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     out: Option<PathBuf>,
+}
+
+/// Rows of the CSV and Parquet outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableArg {
+    /// One row per importing unit × material.
+    Importers,
+    /// One row per unit run × material × supplier that withholds or supplies.
+    Suppliers,
+    /// The probabilistic mode's distributions (needs --draws).
+    MonteCarlo,
 }
 
 fn usage(e: ScenarioError) -> anyhow::Error {
@@ -161,8 +175,16 @@ pub async fn run(ctx: &Context, cmd: ScenarioCommand) -> anyhow::Result<()> {
                     ctx.info(s);
                 }
             }
+            if a.table == TableArg::MonteCarlo && result.monte_carlo.is_none() {
+                return Err(UsageError("--table monte-carlo needs the probabilistic mode: give --draws N".into()).into());
+            }
+            let table = match a.table {
+                TableArg::Importers => ScenarioTable::Importers,
+                TableArg::Suppliers => ScenarioTable::Suppliers,
+                TableArg::MonteCarlo => ScenarioTable::MonteCarlo,
+            };
             let results = [result];
-            emit(a.out.as_ref(), a.format, ctx, |w, _color| write_scenarios(w, &results, a.format.into(), a.suppliers))
+            emit(a.out.as_ref(), a.format, ctx, |w, _color| write_scenarios(w, &results, a.format.into(), a.suppliers, table))
         }
     }
 }
