@@ -64,6 +64,9 @@ enum Command {
     Report(commands::dependency::ReportArgs),
     /// Risk scores by the published methods, side by side: GeoPolRisk, EU CRM supply risk, DERA, the strategic-dependency screen, the CRMA benchmark.
     Risk(commands::risk::RiskArgs),
+    /// Disruption scenarios: what if a supplier withholds exports — lost imports, substitution, residual shortfall, stock days.
+    #[command(subcommand)]
+    Scenario(commands::scenario::ScenarioCommand),
     /// Run SQL over the store (DataFusion).
     Sql(commands::sql::SqlArgs),
 }
@@ -156,5 +159,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dependency(a) => runtime.block_on(commands::dependency::run_dependency(&ctx, a)),
         Command::Report(a) => runtime.block_on(commands::dependency::run_report(&ctx, a)),
         Command::Risk(a) => runtime.block_on(commands::risk::run(&ctx, a)),
+        Command::Scenario(c) => runtime.block_on(commands::scenario::run(&ctx, c)),
     }
 }

@@ -566,3 +566,92 @@ fn risk_screen_rows_formats_and_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("apply to --method screen only"), "{}", stderr(&o));
 }
+
+#[test]
+fn scenario_run_check_list_and_errors() {
+    let (t, data) = ingested();
+    let dir = t.path().join("scenarios");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("chn.toml");
+    let text = "title = \"CHN stops rare earths\"\nsource = \"test\"\nkind = \"hypothetical\"\nbaseline_year = 2022\n\n[shock]\nsuppliers = [\"CHN\"]\nmaterials = [\"Rare earths\"]\nfraction = 1.0\nduration_months = 12\n\n[substitution]\nredirect_share = 0\nspare_production_share = 0\n";
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+    let o = chokepoint(&data, &["scenario", "run", f, "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rows = v[0]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    // JPN 2022: CHN 30 t, AUS 5 t (TWN's flow has no tonnes); no substitution: residual = loss.
+    let jpn = rows.iter().find(|r| r["importer"] == "JPN").unwrap();
+    assert_eq!(jpn["loss_t"], 30.0);
+    assert_eq!(jpn["loss_usd"], 300_000.0);
+    assert_eq!(jpn["residual_t"], 30.0);
+    assert_eq!(jpn["apparent_supply_t"], 35.0);
+    assert_eq!(jpn["method"], "scenario");
+    let days = jpn["stock_days_needed"].as_f64().unwrap();
+    assert!((days - 30.0 / (35.0 / 365.0)).abs() < 1e-9, "{days}");
+    // JPN+DEU: CHN 30 + 4.5 t.
+    let both = rows.iter().find(|r| r["importer"] == "JPN+DEU").unwrap();
+    assert_eq!(both["loss_t"], 34.5);
+    assert_eq!(v[0]["summary"].as_array().unwrap().len(), 2);
+    // --importer overrides; CSV has a header and one row per unit.
+    let o = chokepoint(&data, &["scenario", "run", f, "-i", "DEU", "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = stdout(&o);
+    assert!(csv.starts_with("scenario,importer,members,material,hs6,baseline_year,"), "{csv}");
+    assert_eq!(csv.lines().count(), 2);
+    // The table names the scenario and the summary.
+    let o = chokepoint(&data, &["scenario", "run", f]);
+    assert!(
+        stdout(&o).contains(
+            "If CHN withheld 100 % of its Rare Earths (REO) exports to all destinations for 12 months (baseline 2022), JPN loses 30.0 t"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    // check and list.
+    let o = chokepoint(&data, &["scenario", "check", f]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("ok — CHN stops rare earths"));
+    let o = chokepoint(&data, &["scenario", "list", "--dir", dir.to_str().unwrap()]);
+    assert!(stdout(&o).contains("CHN stops rare earths [hypothetical]"), "{}", stdout(&o));
+    // Errors: exit 2 with the line and field.
+    std::fs::write(&file, text.replace("fraction = 1.0", "fraction = 2")).unwrap();
+    let o = chokepoint(&data, &["scenario", "check", f]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("chn.toml:9: field `shock.fraction`: 2 is outside 0–1"), "{}", stderr(&o));
+    std::fs::write(&file, text.replace("[\"CHN\"]", "[\"QQQ\"]")).unwrap();
+    let o = chokepoint(&data, &["scenario", "run", f]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("chn.toml:7: field `shock.suppliers`: QQQ is not a country of the store"), "{}", stderr(&o));
+    std::fs::write(&file, text.replace("duration_months = 12", "duration_months = -1")).unwrap();
+    let o = chokepoint(&data, &["scenario", "check", f]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("chn.toml:10: field `shock.duration_months`"), "{}", stderr(&o));
+}
+
+#[test]
+fn scenario_monte_carlo_is_reproducible_and_has_tables() {
+    let (t, data) = ingested();
+    let file = t.path().join("chn.toml");
+    let text = "title = \"CHN stops rare earths\"\nsource = \"test\"\nkind = \"hypothetical\"\nbaseline_year = 2022\n\n[shock]\nsuppliers = [\"CHN\"]\nmaterials = [\"Rare earths\"]\nfraction = 1.0\nduration_months = 12\n";
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+    let args = ["scenario", "run", f, "--draws", "300", "--seed", "5", "--format", "csv", "--table", "monte-carlo"];
+    let a = chokepoint(&data, &args);
+    assert!(a.status.success(), "{}", stderr(&a));
+    let b = chokepoint(&data, &args);
+    assert_eq!(stdout(&a), stdout(&b));
+    let csv = stdout(&a);
+    assert!(csv.starts_with("scenario,importer,material,draws,seed,mean_loss_t,p50_loss_t,p95_loss_t,"), "{csv}");
+    assert_eq!(csv.lines().count(), 4); // header + JPN, DEU, JPN+DEU
+    // CHN's p = 0.01 + 0.29 × 0.59 < 0.5: the median draw loses nothing, the P95 one everything
+    // (30 t for JPN) when at least 5 % of the 300 draws disrupt.
+    let jpn: Vec<&str> = csv.lines().find(|l| l.contains(",JPN,")).unwrap().split(',').collect();
+    assert_eq!(jpn[6], "0.0");
+    assert_eq!(jpn[7], "30.0");
+    let s = chokepoint(&data, &["scenario", "run", f, "--format", "csv", "--table", "suppliers"]);
+    assert!(stdout(&s).starts_with("scenario,importer,material,supplier,exports_t,withheld_t,"), "{}", stdout(&s));
+    let no_mc = chokepoint(&data, &["scenario", "run", f, "--format", "csv", "--table", "monte-carlo"]);
+    assert_eq!(no_mc.status.code(), Some(2));
+}

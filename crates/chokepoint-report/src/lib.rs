@@ -11,6 +11,7 @@ pub mod dera_crma;
 pub mod eu_crm;
 pub mod explain;
 pub mod risk;
+pub mod scenario;
 pub mod screen;
 pub mod side_by_side;
 pub mod text;

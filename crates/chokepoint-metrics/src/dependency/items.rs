@@ -10,25 +10,25 @@ use chokepoint_model::Hs6;
 use super::{DependencyError, ItemSelection, query};
 
 #[derive(Debug, Clone)]
-pub(crate) struct Item {
-    pub(crate) material: Option<String>,
-    pub(crate) codes: Vec<String>,
+pub struct Item {
+    /// The material's name (`materials.material`); `None` for a single HS6 product.
+    pub material: Option<String>,
+    /// HS6 codes: the main code(s), then the complementary code(s).
+    pub codes: Vec<String>,
     /// Material whose production figures apply.
-    pub(crate) production_material: Option<String>,
+    pub production_material: Option<String>,
 }
 
 impl Item {
-    pub(crate) fn label(&self) -> String {
+    pub fn label(&self) -> String {
         self.material.clone().unwrap_or_else(|| format!("HS {}", self.codes[0]))
     }
 }
 
-/// The items of a selection, with their HS6 codes.
-pub(crate) async fn resolve_items(
-    ctx: &SessionContext,
-    sel: &ItemSelection,
-    notices: &mut Vec<String>,
-) -> Result<Vec<Item>, DependencyError> {
+/// The items of a selection, with their HS6 codes. Unknown or ambiguous materials and
+/// unknown HS6 codes are [`DependencyError::Usage`]; materials without a code are named in
+/// `notices` and left out.
+pub async fn resolve_items(ctx: &SessionContext, sel: &ItemSelection, notices: &mut Vec<String>) -> Result<Vec<Item>, DependencyError> {
     let materials = query::text_rows(
         ctx,
         "SELECT material, symbol, array_to_string(hs6_main, ';'), array_to_string(hs6_complementary, ';') FROM materials ORDER BY material",

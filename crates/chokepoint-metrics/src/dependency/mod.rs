@@ -11,9 +11,9 @@
 pub mod briefing;
 pub mod compute;
 pub mod figures;
-pub(crate) mod items;
+pub mod items;
 pub mod query;
-pub(crate) mod reference;
+pub mod reference;
 
 use std::collections::BTreeMap;
 

@@ -322,3 +322,55 @@ pub fn ints(col: &ArrayRef) -> Result<Vec<Option<i32>>, DependencyError> {
     let a = c.as_any().downcast_ref::<Int64Array>().expect("cast to Int64");
     Ok((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i) as i32)).collect())
 }
+
+/// One `trade` row summed per (exporter, importer, HS6) of one year: the whole world's
+/// bilateral trade in a few products, as the disruption scenarios need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BilateralFlow {
+    /// ISO3 of the exporter (`trade.exporter`).
+    pub exporter: String,
+    /// ISO3 of the importer (`trade.importer`).
+    pub importer: String,
+    pub hs6: String,
+    /// Σ `trade.value_usd`, USD.
+    pub value_usd: f64,
+    /// Σ `trade.quantity_t` over the rows with a quantity, tonnes; `None` when no row has one.
+    pub quantity_t: Option<f64>,
+}
+
+/// All bilateral trade of `year` in the HS6 `codes` (every exporter, every importer),
+/// sorted by exporter, importer, HS6. Codes must be validated HS6 text (they are put into
+/// the SQL as literals).
+///
+/// ```sql
+/// SELECT exporter, importer, hs6, sum(value_usd), sum(quantity_t) FROM trade
+/// WHERE year = … AND hs6 IN (…) GROUP BY exporter, importer, hs6
+/// ```
+pub async fn bilateral_flows(ctx: &SessionContext, year: i32, codes: &BTreeSet<String>) -> Result<Vec<BilateralFlow>, DependencyError> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT exporter, importer, hs6, sum(value_usd) AS value_usd, sum(quantity_t) AS quantity_t
+         FROM trade WHERE year = {year} AND hs6 IN ({codes})
+         GROUP BY exporter, importer, hs6
+         ORDER BY exporter, importer, hs6",
+        codes = sql_list(codes),
+    );
+    let batches = ctx.sql(&sql).await?.collect().await?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let (exporter, importer, hs6, value, quantity) =
+            (strings(b.column(0))?, strings(b.column(1))?, strings(b.column(2))?, floats(b.column(3))?, floats(b.column(4))?);
+        for r in 0..b.num_rows() {
+            out.push(BilateralFlow {
+                exporter: exporter[r].clone().expect("exporter"),
+                importer: importer[r].clone().expect("importer"),
+                hs6: hs6[r].clone().expect("hs6"),
+                value_usd: value[r].unwrap_or(0.0),
+                quantity_t: quantity[r],
+            });
+        }
+    }
+    Ok(out)
+}

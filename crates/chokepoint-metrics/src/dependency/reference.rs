@@ -8,7 +8,7 @@ use datafusion::prelude::SessionContext;
 use super::{DependencyError, query};
 
 /// Country names by ISO3 (`countries` table).
-pub(crate) async fn country_names(ctx: &SessionContext) -> Result<BTreeMap<String, String>, DependencyError> {
+pub async fn country_names(ctx: &SessionContext) -> Result<BTreeMap<String, String>, DependencyError> {
     Ok(query::text_rows(ctx, "SELECT iso3, min(name) FROM countries GROUP BY iso3")
         .await?
         .into_iter()
@@ -17,7 +17,7 @@ pub(crate) async fn country_names(ctx: &SessionContext) -> Result<BTreeMap<Strin
 }
 
 /// Normalised WGI-PV by year and ISO3 (`governance` table).
-pub(crate) async fn governance(ctx: &SessionContext) -> Result<BTreeMap<i32, BTreeMap<String, f64>>, DependencyError> {
+pub async fn governance(ctx: &SessionContext) -> Result<BTreeMap<i32, BTreeMap<String, f64>>, DependencyError> {
     let rows =
         query::text_rows(ctx, "SELECT year, country, normalized FROM governance WHERE indicator = 'PV' AND normalized IS NOT NULL").await?;
     let mut out: BTreeMap<i32, BTreeMap<String, f64>> = BTreeMap::new();
@@ -33,16 +33,16 @@ pub(crate) async fn governance(ctx: &SessionContext) -> Result<BTreeMap<i32, BTr
 
 /// World production by material (World Mining Data, `production` table): amounts by year
 /// and ISO3, and the one unit they are in.
-pub(crate) struct Production {
+pub struct Production {
     /// material → year → ISO3 → amount (in `units[material]`), amounts > 0 only.
-    pub(crate) amounts: BTreeMap<String, BTreeMap<i32, BTreeMap<String, f64>>>,
+    pub amounts: BTreeMap<String, BTreeMap<i32, BTreeMap<String, f64>>>,
     /// material → unit (`metr. t`, `kg`, `ct`, `Mio m3`).
-    pub(crate) units: BTreeMap<String, String>,
+    pub units: BTreeMap<String, String>,
 }
 
 /// Read the production table. A material reported in several units is left out with a note
 /// (never add across units).
-pub(crate) async fn production(ctx: &SessionContext, notices: &mut Vec<String>) -> Result<Production, DependencyError> {
+pub async fn production(ctx: &SessionContext, notices: &mut Vec<String>) -> Result<Production, DependencyError> {
     let rows = query::text_rows(ctx, "SELECT material, year, country, amount, unit FROM production WHERE amount > 0").await?;
     let mut amounts: BTreeMap<String, BTreeMap<i32, BTreeMap<String, f64>>> = BTreeMap::new();
     let mut units: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

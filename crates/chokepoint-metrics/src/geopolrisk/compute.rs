@@ -100,8 +100,9 @@ pub struct GeoPolRiskRow {
     pub info: MethodInfo,
 }
 
-/// Production unit → tonnes.
-pub(crate) fn tonnes_per_unit(unit: &str) -> Option<f64> {
+/// Tonnes per World Mining Data production unit (`metr. t` 1, `kg` 10⁻³, `ct` 2·10⁻⁷,
+/// `Mio m3` 800 at 0.8 kg/m³); `None` for an unknown unit.
+pub fn tonnes_per_unit(unit: &str) -> Option<f64> {
     match unit {
         "metr. t" => Some(1.0),
         "kg" => Some(1e-3),
