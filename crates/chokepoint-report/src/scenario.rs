@@ -252,7 +252,7 @@ fn write_text(out: &mut dyn Write, r: &ScenarioResult, md: bool, max_suppliers: 
         t.add_row([
             x.importer.clone(),
             x.material.clone(),
-            tonnes(x.apparent_supply_t),
+            if x.apparent_supply_t > 0.0 { tonnes(x.apparent_supply_t) } else { format!("net exporter ({})", tonnes(x.apparent_supply_t)) },
             tonnes(x.loss_t),
             usd(x.loss_usd),
             opt_pct(x.loss_share),
