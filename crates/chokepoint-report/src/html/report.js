@@ -12,6 +12,20 @@
   var world = topojson.feature(topo, topo.objects.countries);
   // Antarctica (ISO 010) imports and exports nothing and would take a fifth of the map.
   world.features = world.features.filter(function (f) { return String(f.id) !== '010'; });
+  // ECharts draws straight lines between longitudes: a ring that crosses the antimeridian
+  // (Russia's Chukotka, Fiji) would streak across the map. Such rings are moved east of it.
+  var unwrap = function (ring) {
+    var lons = ring.map(function (p) { return p[0]; });
+    if (Math.max.apply(null, lons) - Math.min.apply(null, lons) > 180) {
+      ring.forEach(function (p) { if (p[0] < 0) { p[0] += 360; } });
+    }
+  };
+  world.features.forEach(function (f) {
+    var g = f.geometry;
+    if (!g) { return; }
+    if (g.type === 'Polygon') { g.coordinates.forEach(unwrap); }
+    if (g.type === 'MultiPolygon') { g.coordinates.forEach(function (poly) { poly.forEach(unwrap); }); }
+  });
   var nameOf = {};
   world.features.forEach(function (f) {
     var iso3 = f.id != null ? iso3OfNumeric[String(f.id).padStart(3, '0')] : undefined;
