@@ -458,15 +458,15 @@ pub fn write_html(out: &mut dyn Write, r: &HtmlReport, assets: &WebAssets) -> Re
     h.push_str("</section>\n</main>\n");
 
     // Data and scripts: one <script> per library, then the page's own.
-    let _ = write!(h, "<script type=\"application/json\" id=\"chokepoint-data\">{}</script>\n", script_json(&data)?);
+    let _ = writeln!(h, "<script type=\"application/json\" id=\"chokepoint-data\">{}</script>", script_json(&data)?);
     let world: serde_json::Value = serde_json::from_str(&assets.world_topojson)
         .map_err(|e| ReportError::Assets(format!("world-atlas/countries-110m.json in {} is not JSON: {e}", assets.dir.display())))?;
     let codes: serde_json::Value = serde_json::from_str(&assets.iso_codes)
         .map_err(|e| ReportError::Assets(format!("i18n-iso-countries/codes.json in {} is not JSON: {e}", assets.dir.display())))?;
-    let _ = write!(h, "<script type=\"application/json\" id=\"world-atlas\">{}</script>\n", script_json(&world)?);
-    let _ = write!(h, "<script type=\"application/json\" id=\"iso-codes\">{}</script>\n", script_json(&codes)?);
-    let _ = write!(h, "<script id=\"lib-echarts\">{}</script>\n", assets.echarts_js);
-    let _ = write!(h, "<script id=\"lib-topojson-client\">{}</script>\n", assets.topojson_js);
+    let _ = writeln!(h, "<script type=\"application/json\" id=\"world-atlas\">{}</script>", script_json(&world)?);
+    let _ = writeln!(h, "<script type=\"application/json\" id=\"iso-codes\">{}</script>", script_json(&codes)?);
+    let _ = writeln!(h, "<script id=\"lib-echarts\">{}</script>", assets.echarts_js);
+    let _ = writeln!(h, "<script id=\"lib-topojson-client\">{}</script>", assets.topojson_js);
     let _ = write!(h, "<script id=\"chokepoint-report\">\n{SCRIPT}</script>\n</body>\n</html>\n");
     out.write_all(h.as_bytes())?;
     Ok(())
