@@ -650,6 +650,21 @@ fn report_html_is_one_page_with_briefing_table_chart_data_and_checksums() {
         assert!(html.contains(&format!("<code>{sha}</code>")), "{sha}");
     }
 
+    // A report of an earlier year charts the years up to it: JPN 2010, CHN 10 k USD only.
+    let o = chokepoint(
+        &data,
+        &["report", "--format", "html", "--web-assets", a, "--briefing-min-usd", "0", "-i", "JPN", "--years", "2010", "--out", p],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&page).unwrap();
+    let start = html.find(r#"<script type="application/json" id="chokepoint-data">"#).unwrap();
+    let body = &html[start..];
+    let v: serde_json::Value = serde_json::from_str(&body[body.find('>').unwrap() + 1..body.find("</script>").unwrap()]).unwrap();
+    let jpn = &v["materials"][0]["by_importer"]["JPN"];
+    assert_eq!(jpn["year"], 2010);
+    assert_eq!(jpn["map"], serde_json::json!([["CHN", 1.0]]));
+    assert_eq!(jpn["area"]["years"], serde_json::json!([2010]));
+
     // Missing assets: a usage error naming the script; --web-assets without html, too.
     let missing = chokepoint(&data, &["report", "--format", "html", "--web-assets", t.path().join("none").to_str().unwrap(), "--out", p]);
     assert_eq!(missing.status.code(), Some(2));

@@ -366,8 +366,11 @@ async fn run_html_report(ctx: &Context, args: ReportArgs) -> anyhow::Result<()> 
             ItemSelection::Hs6(_) => ItemSelection::Hs6(flagged.iter().map(|i| i.trim_start_matches("HS ").to_owned()).collect()),
             _ => ItemSelection::Materials(flagged.clone()),
         };
-        // Every year of the store, so that the charts run from the first year to the latest.
-        let hreq = DependencyRequest { items, years: Vec::new(), ..req.clone() };
+        // Every year of the store up to the report's last, so that the charts run from the
+        // first year of the data to the year of the report.
+        let last = result.provenance.years.iter().copied().max().unwrap_or(i32::MAX);
+        let years: Vec<i32> = store.manifest().trade_years.keys().copied().filter(|y| *y <= last).collect();
+        let hreq = DependencyRequest { items, years, ..req.clone() };
         supplier_history(&sc, store.manifest(), &hreq).await.map_err(usage)?
     };
     tracing::info!("{} rows and {} supplier histories in {:.2} s", result.rows.len(), histories.len(), started.elapsed().as_secs_f64());
