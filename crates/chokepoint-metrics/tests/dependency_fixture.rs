@@ -537,3 +537,54 @@ fn eu_crm_supply_risk_by_hand() {
     close(a.hhi_wgi_t_sourcing, w(0.85));
     close(a.supply_risk, w(0.85) * 0.84);
 }
+
+#[test]
+fn supplier_history_by_hand() {
+    use chokepoint_metrics::dependency::supplier_history;
+    let req = request(&["JPN", "JPN+DEU"], ree(), &[]);
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let h = rt.block_on(async {
+        let store = Store::open(data_dir()).unwrap();
+        let ctx = session(&store).await.unwrap();
+        supplier_history(&ctx, store.manifest(), &req).await.unwrap()
+    });
+    assert_eq!(h.len(), 2);
+    let shares = |i: usize, year: i32| -> Vec<(String, f64)> {
+        let y = h[i].years.iter().find(|y| y.year == year).unwrap_or_else(|| panic!("no {year}"));
+        y.suppliers.iter().map(|p| (p.country.clone(), p.share)).collect()
+    };
+    let check = |got: Vec<(String, f64)>, want: &[(&str, f64)]| {
+        assert_eq!(got.iter().map(|g| g.0.as_str()).collect::<Vec<_>>(), want.iter().map(|w| w.0).collect::<Vec<_>>());
+        for (g, w) in got.iter().zip(want) {
+            close(g.1, w.1);
+        }
+    };
+    // JPN: every year of trade with imports of rare earths (280530 only): 2010, 2012, 2017, 2022.
+    assert_eq!((h[0].importer.as_str(), h[0].item.as_str()), ("JPN", "Rare Earths (REO)"));
+    assert_eq!(h[0].years.iter().map(|y| y.year).collect::<Vec<_>>(), [2010, 2012, 2017, 2022]);
+    check(shares(0, 2010), &[("CHN", 1.0)]);
+    check(shares(0, 2012), &[("CHN", 0.9), ("AUS", 0.1)]);
+    check(shares(0, 2017), &[("AUS", 0.5), ("CHN", 0.5)]); // tie → by code
+    check(shares(0, 2022), &[("CHN", 300.0 / 425.5), ("AUS", 100.0 / 425.5), ("TWN", 20.5 / 425.5), ("DEU", 5.0 / 425.5)]);
+    close(h[0].years[3].import_value_usd, 425_500.0);
+    // JPN+DEU 2012: JPN CHN 90, AUS 10; DEU CHN 30, GBR 10 → CHN 120, AUS 10, GBR 10 of 140.
+    check(shares(1, 2012), &[("CHN", 120.0 / 140.0), ("AUS", 10.0 / 140.0), ("GBR", 10.0 / 140.0)]);
+    // 2022: DEU → JPN (5) is internal and dropped. CHN 300 + 50.25, NLD 29.141 + 100 (284610),
+    // AUS 100, TWN 20.5, USA 7 (284690), GBR 2 (284690).
+    let t = 350.25 + 129.141 + 100.0 + 20.5 + 7.0 + 2.0;
+    check(
+        shares(1, 2022),
+        &[("CHN", 350.25 / t), ("NLD", 129.141 / t), ("AUS", 100.0 / t), ("TWN", 20.5 / t), ("USA", 7.0 / t), ("GBR", 2.0 / t)],
+    );
+    // The latest year's shares are the dependency table's.
+    let r = run(&request(&["JPN+DEU"], ree(), &[2022])).unwrap();
+    close(row(&r, "JPN+DEU", 2022).top_share, 350.25 / t);
+    // A year outside the data is a usage error.
+    let bad = request(&["JPN"], ree(), &[1990]);
+    let err = rt.block_on(async {
+        let store = Store::open(data_dir()).unwrap();
+        let ctx = session(&store).await.unwrap();
+        supplier_history(&ctx, store.manifest(), &bad).await.unwrap_err()
+    });
+    assert!(matches!(err, DependencyError::Usage(ref m) if m.contains("1990")), "{err}");
+}

@@ -10,6 +10,7 @@ pub mod columns;
 pub mod dera_crma;
 pub mod eu_crm;
 pub mod explain;
+pub mod html;
 pub mod risk;
 pub mod scenario;
 pub mod screen;
@@ -42,6 +43,10 @@ pub enum ReportError {
     Json(#[from] serde_json::Error),
     #[error("{0}")]
     Unsupported(String),
+    /// The HTML report's browser assets are missing or unusable (the message names the file
+    /// and the script that installs them).
+    #[error("{0}")]
+    Assets(String),
 }
 
 /// Output formats.

@@ -10,10 +10,12 @@ use clap::{Args, ValueEnum};
 
 use chokepoint_data::{Store, session};
 use chokepoint_metrics::dependency::{
-    Basis, DependencyRequest, DependencyResult, ItemSelection, Thresholds, briefing::briefing, dependency,
+    Basis, DependencyError, DependencyRequest, DependencyResult, ItemSelection, Thresholds, briefing::briefing, dependency,
+    supplier_history,
 };
 use chokepoint_model::hubs::HubList;
 use chokepoint_model::importer::CountryGroups;
+use chokepoint_report::html::{self, HtmlReport, WebAssets};
 use chokepoint_report::{Format, write_atomically};
 
 use crate::{Context, UsageError};
@@ -41,6 +43,37 @@ impl From<OutFormat> for Format {
             OutFormat::Csv => Format::Csv,
             OutFormat::Md => Format::Md,
             OutFormat::Parquet => Format::Parquet,
+        }
+    }
+}
+
+/// Output formats of `report`: those of `dependency` and a self-contained HTML page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Briefing and ranked text table (colour on a terminal).
+    Table,
+    /// JSON: an object {briefing, rows, totals, notices, provenance}.
+    Json,
+    /// CSV with a header (the table only).
+    Csv,
+    /// Markdown: briefing and table.
+    Md,
+    /// Parquet, the table only (needs --out or a redirected stdout).
+    Parquet,
+    /// One HTML file that opens offline: briefing, table, maps and charts of the flagged materials, methods and sources (needs --out or a redirected stdout, and the assets of scripts/web-assets.sh).
+    Html,
+}
+
+impl ReportFormat {
+    /// The same format of `dependency`; `None` for HTML.
+    fn out_format(self) -> Option<OutFormat> {
+        match self {
+            ReportFormat::Table => Some(OutFormat::Table),
+            ReportFormat::Json => Some(OutFormat::Json),
+            ReportFormat::Csv => Some(OutFormat::Csv),
+            ReportFormat::Md => Some(OutFormat::Md),
+            ReportFormat::Parquet => Some(OutFormat::Parquet),
+            ReportFormat::Html => None,
         }
     }
 }
@@ -117,9 +150,6 @@ pub struct SelectionArgs {
     /// Leave out rows with imports below this value (USD), e.g. 1e6 to hide trickles; 0 keeps all.
     #[arg(long, default_value_t = 0.0, value_name = "USD", value_parser = parse_usd)]
     min_import_usd: f64,
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = OutFormat::Table)]
-    format: OutFormat,
     /// Write to FILE (atomically; `-` = stdout) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -148,6 +178,9 @@ fn parse_usd(s: &str) -> Result<f64, String> {
 pub struct DependencyArgs {
     #[command(flatten)]
     sel: SelectionArgs,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = OutFormat::Table)]
+    format: OutFormat,
     /// For flagged rows, list the top supplier's largest customers (who competes for the same supply).
     #[arg(long)]
     rivals: bool,
@@ -155,11 +188,17 @@ pub struct DependencyArgs {
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "The briefing, per importer and its latest year: materials whose top supplier is above the benchmark, the watched suppliers' weight, the largest ten-year changes; then the full table with second tier and rivals. Formats: table and md print both; json holds {briefing, rows, totals, notices, provenance}; csv and parquet hold the table only.\n\nExamples:\n  chokepoint report\n  chokepoint report --importer JPN,DEU,JPN+DEU,EU27 --year 2022 --format md --out report.md"
+    after_help = "The briefing, per importer and its latest year: materials whose top supplier is above the benchmark, the watched suppliers' weight, the largest ten-year changes; then the full table with second tier and rivals. Formats: table and md print both; json holds {briefing, rows, totals, notices, provenance}; csv and parquet hold the table only; html is one self-contained page with the briefing, the table, per flagged material a world map of its suppliers, their shares since the first year of the store and bars of top share and HHI by importer, and the methods and sources (install its chart library and map once with scripts/web-assets.sh).\n\nExamples:\n  chokepoint report\n  chokepoint report --importer JPN,DEU,JPN+DEU,EU27 --year 2022 --format md --out report.md\n  chokepoint report --format html --out report.html"
 )]
 pub struct ReportArgs {
     #[command(flatten)]
     sel: SelectionArgs,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
+    /// With --format html: the directory where `scripts/web-assets.sh` installed the chart library and map geometry (else $CHOKEPOINT_WEB_ASSETS, else ~/.cache/chokepoint-web).
+    #[arg(long, value_name = "DIR")]
+    web_assets: Option<PathBuf>,
     /// Leave out the rivals (top suppliers' other customers).
     #[arg(long)]
     no_rivals: bool,
@@ -230,6 +269,18 @@ pub fn emit(
     ctx: &Context,
     write: impl FnOnce(&mut dyn Write, bool) -> Result<(), chokepoint_report::ReportError>,
 ) -> anyhow::Result<()> {
+    let not_on_tty = (format == OutFormat::Parquet).then_some("Parquet is binary");
+    emit_to(out, not_on_tty, ctx, write)
+}
+
+/// [`emit`], with `not_on_tty` the reason (e.g. "Parquet is binary") the output must not go
+/// to a terminal, if any.
+fn emit_to(
+    out: Option<&PathBuf>,
+    not_on_tty: Option<&str>,
+    ctx: &Context,
+    write: impl FnOnce(&mut dyn Write, bool) -> Result<(), chokepoint_report::ReportError>,
+) -> anyhow::Result<()> {
     match out.filter(|p| p.as_os_str() != "-") {
         Some(path) => {
             write_atomically(path, |w| write(w, false))?;
@@ -239,8 +290,8 @@ pub fn emit(
         None => {
             let stdout = std::io::stdout();
             let tty = stdout.is_terminal();
-            if tty && format == OutFormat::Parquet {
-                return Err(UsageError("Parquet is binary: give --out FILE or redirect stdout".into()).into());
+            if let Some(why) = not_on_tty.filter(|_| tty) {
+                return Err(UsageError(format!("{why}: give --out FILE or redirect stdout")).into());
             }
             let color = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             let mut lock = stdout.lock();
@@ -263,19 +314,79 @@ fn print_notices(ctx: &Context, result: &DependencyResult, format: OutFormat) {
 pub async fn run_dependency(ctx: &Context, args: DependencyArgs) -> anyhow::Result<()> {
     let req = request(&args.sel, args.rivals)?;
     let result = compute(ctx, &req).await?;
-    print_notices(ctx, &result, args.sel.format);
-    let format = args.sel.format.into();
-    emit(args.sel.out.as_ref(), args.sel.format, ctx, |w, color| chokepoint_report::write_dependency(w, &result, format, color))
+    print_notices(ctx, &result, args.format);
+    let format = args.format.into();
+    emit(args.sel.out.as_ref(), args.format, ctx, |w, color| chokepoint_report::write_dependency(w, &result, format, color))
 }
 
 pub async fn run_report(ctx: &Context, args: ReportArgs) -> anyhow::Result<()> {
+    let Some(out_format) = args.format.out_format() else {
+        return run_html_report(ctx, args).await;
+    };
+    if args.web_assets.is_some() {
+        return Err(UsageError("--web-assets applies to --format html only".into()).into());
+    }
     let req = request(&args.sel, !args.no_rivals)?;
     let result = compute(ctx, &req).await?;
-    print_notices(ctx, &result, args.sel.format);
+    print_notices(ctx, &result, out_format);
     let b = briefing(&result, args.briefing_min_usd);
-    let format = args.sel.format.into();
+    let format = out_format.into();
     let min = args.briefing_min_usd;
-    emit(args.sel.out.as_ref(), args.sel.format, ctx, |w, color| chokepoint_report::write_report(w, &result, &b, min, format, color))
+    emit(args.sel.out.as_ref(), out_format, ctx, |w, color| chokepoint_report::write_report(w, &result, &b, min, format, color))
+}
+
+/// `report --format html`: the report's rows and briefing, plus the supplier shares of the
+/// flagged materials over every year of the store, rendered into one self-contained page.
+async fn run_html_report(ctx: &Context, args: ReportArgs) -> anyhow::Result<()> {
+    // The assets first: a missing install is a usage error before any computation.
+    let dir = WebAssets::locate(args.web_assets.as_deref())
+        .ok_or_else(|| UsageError(format!("no web-assets directory: give --web-assets DIR or set {}", html::ASSETS_ENV)))?;
+    let assets = WebAssets::load(&dir).map_err(|e| UsageError(e.to_string()))?;
+    if args.sel.out.as_ref().is_none_or(|p| p.as_os_str() == "-") && std::io::stdout().is_terminal() {
+        return Err(UsageError("HTML is a page to open in a browser: give --out report.html or redirect stdout".into()).into());
+    }
+    let req = request(&args.sel, !args.no_rivals)?;
+    let store = Store::open(&ctx.data_dir)?;
+    let sc = session(&store).await?;
+    let usage = |e: DependencyError| match e {
+        DependencyError::Usage(m) => anyhow::Error::new(UsageError(m)),
+        other => anyhow::Error::new(other),
+    };
+    let started = Instant::now();
+    let result = dependency(&sc, store.manifest(), &req).await.map_err(usage)?;
+    for n in &result.notices {
+        ctx.info(format!("note: {n}"));
+    }
+    let b = briefing(&result, args.briefing_min_usd);
+    let flagged = html::flagged_items(&b);
+    let histories = if flagged.is_empty() {
+        Vec::new()
+    } else {
+        let items = match &req.items {
+            ItemSelection::Hs6(_) => ItemSelection::Hs6(flagged.iter().map(|i| i.trim_start_matches("HS ").to_owned()).collect()),
+            _ => ItemSelection::Materials(flagged.clone()),
+        };
+        // Every year of the store up to the report's last, so that the charts run from the
+        // first year of the data to the year of the report.
+        let last = result.provenance.years.iter().copied().max().unwrap_or(i32::MAX);
+        let years: Vec<i32> = store.manifest().trade_years.keys().copied().filter(|y| *y <= last).collect();
+        let hreq = DependencyRequest { items, years, ..req.clone() };
+        supplier_history(&sc, store.manifest(), &hreq).await.map_err(usage)?
+    };
+    tracing::info!("{} rows and {} supplier histories in {:.2} s", result.rows.len(), histories.len(), started.elapsed().as_secs_f64());
+    let generated = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+    let manifest = store.manifest();
+    let page = HtmlReport {
+        result: &result,
+        briefings: &b,
+        min_value_usd: args.briefing_min_usd,
+        histories: &histories,
+        sources: &manifest.sources,
+        store_created: &manifest.created,
+        generated: &generated,
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    emit_to(args.sel.out.as_ref(), None, ctx, |w, _| html::write_html(w, &page, &assets))
 }
 
 #[cfg(test)]

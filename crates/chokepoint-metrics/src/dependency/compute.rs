@@ -17,11 +17,11 @@ use super::*;
 
 /// Per-unit, per-year, per-item totals and concentration on the basis.
 #[derive(Debug, Clone)]
-struct Figures {
-    value_usd: f64,
+pub(super) struct Figures {
+    pub(super) value_usd: f64,
     quantity_t: Option<f64>,
     value_without_quantity: f64,
-    conc: Concentration,
+    pub(super) conc: Concentration,
 }
 
 /// Compute the dependency rows of `req` over the store behind `ctx` (whose manifest is
@@ -405,7 +405,7 @@ fn year_span(years: &BTreeSet<i32>) -> String {
 /// quantity basis), with their value in USD. Flows come sorted from the query, so the sums
 /// are taken in a fixed order.
 #[allow(clippy::type_complexity)]
-fn unit_figures(
+pub(super) fn unit_figures(
     flows: &[UnitFlow],
     items: &[Item],
     basis: Basis,

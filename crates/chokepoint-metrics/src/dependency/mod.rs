@@ -11,6 +11,7 @@
 pub mod briefing;
 pub mod compute;
 pub mod figures;
+pub mod history;
 pub mod items;
 pub mod query;
 pub mod reference;
@@ -24,6 +25,7 @@ use chokepoint_model::importer::{CountryGroups, ImporterSpec};
 
 pub use compute::dependency;
 pub use figures::{Concentration, PartnerShare};
+pub use history::{SupplierHistory, SupplierYear, supplier_history};
 
 /// Version of the dependency method, recorded with every result.
 pub const METHOD: &str = "chokepoint dependency figures v1 (METHODS.md §1)";
