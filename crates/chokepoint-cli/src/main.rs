@@ -64,6 +64,8 @@ enum Command {
     Report(commands::dependency::ReportArgs),
     /// Risk scores by the published methods, side by side: GeoPolRisk, EU CRM supply risk, DERA, the strategic-dependency screen, the CRMA benchmark.
     Risk(commands::risk::RiskArgs),
+    /// HTTP JSON API over the same calls (dependency table, risk scores), with its OpenAPI document at /api/openapi.json.
+    Serve(commands::serve::ServeArgs),
     /// Run SQL over the store (DataFusion).
     Sql(commands::sql::SqlArgs),
 }
@@ -156,5 +158,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dependency(a) => runtime.block_on(commands::dependency::run_dependency(&ctx, a)),
         Command::Report(a) => runtime.block_on(commands::dependency::run_report(&ctx, a)),
         Command::Risk(a) => runtime.block_on(commands::risk::run(&ctx, a)),
+        Command::Serve(a) => runtime.block_on(commands::serve::run(&ctx, a)),
     }
 }

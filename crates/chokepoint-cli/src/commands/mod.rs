@@ -4,4 +4,5 @@ pub mod data;
 pub mod dependency;
 pub mod ingest;
 pub mod risk;
+pub mod serve;
 pub mod sql;
