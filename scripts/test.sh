@@ -35,6 +35,9 @@ echo "== real-data cross-check: every JPN, DEU, JPN+DEU × material × year figu
 "$CARGO_TARGET_DIR/debug/chokepoint" --quiet --data-dir "$CHOKEPOINT_TEST_DATA_DIR" data setup
 CHOKEPOINT_BIN="$CARGO_TARGET_DIR/debug/chokepoint" DATA_DIR="$CHOKEPOINT_TEST_DATA_DIR" REPEAT=1 bench/dependency.sh
 
+echo "== API load-test smoke run (2 s, debug binary: checks that the script and the server work, not speed)"
+CHOKEPOINT_BIN="$CARGO_TARGET_DIR/debug/chokepoint" DATA_DIR="$CHOKEPOINT_TEST_DATA_DIR" DURATION=2s CONNECTIONS=2 bench/api_load.sh
+
 echo "== GeoPolRisk peer cross-check: JPN, DEU, USA, CHN, JPN+DEU × material × 2019, 2022 against geopolrisk-py 2.0.1"
 # The peer from PyPI into bench/.venv (pinned: bench/requirements-geopolrisk.txt; ~30 s the
 # first time, nothing once installed), run on the same scope (~2 min); every figure must equal

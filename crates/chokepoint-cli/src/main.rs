@@ -67,6 +67,8 @@ enum Command {
     /// Disruption scenarios: what if a supplier withholds exports — lost imports, substitution, residual shortfall, stock days.
     #[command(subcommand)]
     Scenario(commands::scenario::ScenarioCommand),
+    /// HTTP JSON API over the same calls (dependency table, risk scores), with its OpenAPI document at /api/openapi.json.
+    Serve(commands::serve::ServeArgs),
     /// Run SQL over the store (DataFusion).
     Sql(commands::sql::SqlArgs),
 }
@@ -160,5 +162,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(a) => runtime.block_on(commands::dependency::run_report(&ctx, a)),
         Command::Risk(a) => runtime.block_on(commands::risk::run(&ctx, a)),
         Command::Scenario(c) => runtime.block_on(commands::scenario::run(&ctx, c)),
+        Command::Serve(a) => runtime.block_on(commands::serve::run(&ctx, a)),
     }
 }

