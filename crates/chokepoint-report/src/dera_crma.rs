@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int32Array, ListBuilder, RecordBatch, StringArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema};
-use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 
 use chokepoint_metrics::crma::CrmaRow;
 use chokepoint_metrics::dera::{DeraRow, Level};
 
 use crate::columns::string_lists;
-use crate::method_rows::write_method_rows;
+use crate::method_rows::{right_align, write_method_rows};
 use crate::text::{pct, tonnes};
 use crate::{Format, ReportError};
 
@@ -168,11 +168,7 @@ fn table(format: Format, header: &[&str], rows: Vec<Vec<String>>, right_from: us
     for r in rows {
         t.add_row(r);
     }
-    for i in right_from..header.len() {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+    right_align(&mut t, right_from..header.len());
     t
 }
 

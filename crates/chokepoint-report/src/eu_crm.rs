@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use comfy_table::{CellAlignment, Table, presets};
+use comfy_table::{Table, presets};
 
 use chokepoint_metrics::eu_crm::EuCrmRow;
 
 use crate::columns::{string_lists, with_method_info};
-use crate::method_rows::write_method_rows;
+use crate::method_rows::{right_align, write_method_rows};
 use crate::{Format, ReportError};
 
 /// The rows as one Arrow batch (the provenance columns last).
@@ -113,11 +113,7 @@ pub fn write_eu_crm(out: &mut dyn Write, rows: &[EuCrmRow], notes: &[String], fo
                 trade_parameters_short(&r.trade_parameters),
             ]);
         }
-        for i in 4..11 {
-            if let Some(c) = t.column_mut(i) {
-                c.set_cell_alignment(CellAlignment::Right);
-            }
-        }
+        right_align(&mut t, 4..11);
         t
     };
     write_method_rows(

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use arrow::array::RecordBatch;
 use arrow::error::ArrowError;
-use comfy_table::Table;
+use comfy_table::{CellAlignment, Table};
 use serde::Serialize;
 
 use chokepoint_metrics::crma::CrmaRow;
@@ -72,4 +72,13 @@ pub fn write_method_rows<R: MethodRow>(
         }
     }
     Ok(())
+}
+
+/// Right-align the columns `columns` of `t` (numbers); columns past its end are ignored.
+pub fn right_align(t: &mut Table, columns: std::ops::Range<usize>) {
+    for i in columns {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
 }

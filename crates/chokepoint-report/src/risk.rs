@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use comfy_table::{CellAlignment, Table, presets};
+use comfy_table::{Table, presets};
 
 use chokepoint_metrics::geopolrisk::GeoPolRiskRow;
 
 use crate::columns::string_lists;
-use crate::method_rows::write_method_rows;
+use crate::method_rows::{right_align, write_method_rows};
 use crate::{Format, ReportError};
 
 fn convention(r: &GeoPolRiskRow) -> String {
@@ -100,11 +100,7 @@ pub fn write_geopolrisk(out: &mut dyn Write, rows: &[GeoPolRiskRow], notes: &[St
                 crate::text::pct(r.unscored_import_share),
             ]);
         }
-        for i in 4..12 {
-            if let Some(c) = t.column_mut(i) {
-                c.set_cell_alignment(CellAlignment::Right);
-            }
-        }
+        right_align(&mut t, 4..12);
         t
     };
     write_method_rows(out, rows, notes, format, None, table, geopolrisk_batch)

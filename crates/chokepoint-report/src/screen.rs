@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use comfy_table::{CellAlignment, Table, presets};
+use comfy_table::{Table, presets};
 
 use chokepoint_metrics::screen::ScreenRow;
 
 use crate::columns::string_lists;
-use crate::method_rows::write_method_rows;
+use crate::method_rows::{right_align, write_method_rows};
 use crate::{Format, ReportError};
 
 /// The rows as one Arrow batch, followed by the method columns.
@@ -140,11 +140,7 @@ pub fn write_screen(out: &mut dyn Write, rows: &[ScreenRow], notes: &[String], f
                 flags(r),
             ]);
         }
-        for i in 4..10 {
-            if let Some(c) = t.column_mut(i) {
-                c.set_cell_alignment(CellAlignment::Right);
-            }
-        }
+        right_align(&mut t, 4..10);
         t
     };
     write_method_rows(
