@@ -7,13 +7,14 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int32Array, ListBuilder, RecordBatch, StringArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema};
-use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 
 use chokepoint_metrics::crma::CrmaRow;
 use chokepoint_metrics::dera::{DeraRow, Level};
 
 use crate::columns::string_lists;
+use crate::method_rows::{right_align, write_method_rows};
 use crate::text::{pct, tonnes};
 use crate::{Format, ReportError};
 
@@ -167,21 +168,8 @@ fn table(format: Format, header: &[&str], rows: Vec<Vec<String>>, right_from: us
     for r in rows {
         t.add_row(r);
     }
-    for i in right_from..header.len() {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+    right_align(&mut t, right_from..header.len());
     t
-}
-
-fn notes_under(out: &mut dyn Write, notes: &[String], format: Format) -> Result<(), ReportError> {
-    let bullet = if format == Format::Md { "- " } else { "  " };
-    writeln!(out)?;
-    for n in notes {
-        writeln!(out, "{bullet}{n}")?;
-    }
-    Ok(())
 }
 
 fn short(l: Option<Level>) -> String {
@@ -194,106 +182,82 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 
 /// Write DERA rows; `notes` go under the text formats.
 pub fn write_dera(out: &mut dyn Write, rows: &[DeraRow], notes: &[String], format: Format) -> Result<(), ReportError> {
-    match format {
-        Format::Table | Format::Md => {
-            let body = rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.importer.clone(),
-                        r.year.to_string(),
-                        r.material.clone(),
-                        format!("{:.0}", r.production_hhi),
-                        opt(r.production_wcr, 2),
-                        short(r.production_group),
-                        format!("{} {}", r.top_producer, pct(r.top_producer_share)),
-                        opt(r.import_hhi, 0),
-                        opt(r.import_wcr, 2),
-                        short(r.import_group),
-                        r.top_supplier.as_ref().map_or("–".into(), |s| format!("{s} {}", pct(r.top_supplier_share.unwrap_or(0.0)))),
-                    ]
-                })
-                .collect();
-            let header = [
-                "importer",
-                "year",
-                "material",
-                "prod HHI",
-                "prod WCR",
-                "prod grp",
-                "top producer",
-                "imp HHI",
-                "imp WCR",
-                "imp grp",
-                "top supplier",
-            ];
-            writeln!(out, "{}", table(format, &header, body, 3))?;
-            notes_under(out, notes, format)?;
-        }
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, rows)?;
-            writeln!(out)?;
-        }
-        Format::Csv => crate::write_csv(out, &dera_batch(rows)?)?,
-        Format::Parquet => {
-            let info: Vec<_> = rows.first().map(|r| &r.info).into_iter().collect();
-            crate::write_parquet(out, &dera_batch(rows)?, Some(crate::risk_provenance(&info, notes)?))?
-        }
-    }
-    Ok(())
+    let text_table = |_md: bool| {
+        let body = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.importer.clone(),
+                    r.year.to_string(),
+                    r.material.clone(),
+                    format!("{:.0}", r.production_hhi),
+                    opt(r.production_wcr, 2),
+                    short(r.production_group),
+                    format!("{} {}", r.top_producer, pct(r.top_producer_share)),
+                    opt(r.import_hhi, 0),
+                    opt(r.import_wcr, 2),
+                    short(r.import_group),
+                    r.top_supplier.as_ref().map_or("–".into(), |s| format!("{s} {}", pct(r.top_supplier_share.unwrap_or(0.0)))),
+                ]
+            })
+            .collect();
+        let header = [
+            "importer",
+            "year",
+            "material",
+            "prod HHI",
+            "prod WCR",
+            "prod grp",
+            "top producer",
+            "imp HHI",
+            "imp WCR",
+            "imp grp",
+            "top supplier",
+        ];
+        table(format, &header, body, 3)
+    };
+    write_method_rows(out, rows, notes, format, None, text_table, dera_batch)
 }
 
 /// Write CRMA benchmark rows; `notes` go under the text formats.
 pub fn write_crma(out: &mut dyn Write, rows: &[CrmaRow], notes: &[String], format: Format) -> Result<(), ReportError> {
-    match format {
-        Format::Table | Format::Md => {
-            let body = rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.importer.clone(),
-                        r.year.to_string(),
-                        r.material.clone(),
-                        match r.stage.as_str() {
-                            "Extraction" => "extr.".into(),
-                            "Processing" => "proc.".into(),
-                            s => s.to_owned(),
-                        },
-                        tonnes(r.supply_t),
-                        pct(r.member_production_share),
-                        r.top_third_country.clone().unwrap_or_else(|| "–".into()),
-                        pct(r.top_third_share),
-                        format!("{:+.1}{}", r.over_benchmark_pp, if r.over_benchmark { " OVER" } else { "" }),
-                        if r.tonnes_to_move > 0.0 { tonnes(r.tonnes_to_move) } else { "–".into() },
-                        r.top3_third.iter().skip(1).map(|p| format!("{} {}", p.country, pct(p.share))).collect::<Vec<_>>().join(", "),
-                    ]
-                })
-                .collect();
-            let header = [
-                "importer",
-                "year",
-                "material",
-                "stage",
-                "supply",
-                "own\nprod.",
-                "top third\ncountry",
-                "share",
-                "pp vs\nbenchmark",
-                "to move",
-                "next third\ncountries",
-            ];
-            writeln!(out, "{}", table(format, &header, body, 4))?;
-            notes_under(out, notes, format)?;
-        }
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, rows)?;
-            writeln!(out)?;
-        }
-        Format::Csv => crate::write_csv(out, &crma_batch(rows)?)?,
-        Format::Parquet => {
-            let info: Vec<_> = rows.first().map(|r| &r.info).into_iter().collect();
-            crate::write_parquet(out, &crma_batch(rows)?, Some(crate::risk_provenance(&info, notes)?))?
-        }
-    }
-    Ok(())
+    let text_table = |_md: bool| {
+        let body = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.importer.clone(),
+                    r.year.to_string(),
+                    r.material.clone(),
+                    match r.stage.as_str() {
+                        "Extraction" => "extr.".into(),
+                        "Processing" => "proc.".into(),
+                        s => s.to_owned(),
+                    },
+                    tonnes(r.supply_t),
+                    pct(r.member_production_share),
+                    r.top_third_country.clone().unwrap_or_else(|| "–".into()),
+                    pct(r.top_third_share),
+                    format!("{:+.1}{}", r.over_benchmark_pp, if r.over_benchmark { " OVER" } else { "" }),
+                    if r.tonnes_to_move > 0.0 { tonnes(r.tonnes_to_move) } else { "–".into() },
+                    r.top3_third.iter().skip(1).map(|p| format!("{} {}", p.country, pct(p.share))).collect::<Vec<_>>().join(", "),
+                ]
+            })
+            .collect();
+        let header = [
+            "importer",
+            "year",
+            "material",
+            "stage",
+            "supply",
+            "own\nprod.",
+            "top third\ncountry",
+            "share",
+            "pp vs\nbenchmark",
+            "to move",
+            "next third\ncountries",
+        ];
+        table(format, &header, body, 4)
+    };
+    write_method_rows(out, rows, notes, format, None, text_table, crma_batch)
 }

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use comfy_table::{CellAlignment, Table, presets};
+use comfy_table::{Table, presets};
 
 use chokepoint_metrics::eu_crm::EuCrmRow;
 
 use crate::columns::{string_lists, with_method_info};
+use crate::method_rows::{right_align, write_method_rows};
 use crate::{Format, ReportError};
 
 /// The rows as one Arrow batch (the provenance columns last).
@@ -92,65 +93,38 @@ fn trade_parameters_short(list: &[String]) -> String {
 
 /// Write EU CRM rows; `notes` go under the text formats.
 pub fn write_eu_crm(out: &mut dyn Write, rows: &[EuCrmRow], notes: &[String], format: Format) -> Result<(), ReportError> {
-    match format {
-        Format::Table | Format::Md => {
-            let mut t = Table::new();
-            t.load_preset(if format == Format::Md { presets::ASCII_MARKDOWN } else { "  ── ══      ──    " });
-            t.set_header([
-                "importer",
-                "year",
-                "material",
-                "stage",
-                "SR",
-                "≥1",
-                "GS",
-                "sourcing",
-                "IR",
-                "EoL-RIR",
-                "SI_SR",
-                "t ≠ 1 (sourcing)",
+    let table = |md: bool| {
+        let mut t = Table::new();
+        t.load_preset(if md { presets::ASCII_MARKDOWN } else { "  ── ══      ──    " });
+        t.set_header(["importer", "year", "material", "stage", "SR", "≥1", "GS", "sourcing", "IR", "EoL-RIR", "SI_SR", "t ≠ 1 (sourcing)"]);
+        for r in rows {
+            t.add_row([
+                r.importer.clone(),
+                r.year.to_string(),
+                if r.raw_material != r.material { format!("{} ({})", r.material, r.raw_material) } else { r.material.clone() },
+                format!("{}{}", r.stage, if r.bottleneck && r.raw_material != r.material { " ◆" } else { "" }),
+                format!("{:.3}", r.supply_risk),
+                if r.high_supply_risk { "yes".into() } else { String::new() },
+                format!("{:.2}", r.hhi_wgi_t_global),
+                format!("{:.2}", r.hhi_wgi_t_sourcing),
+                format!("{:.2}", r.import_reliance),
+                format!("{:.2}", r.eol_rir),
+                format!("{:.2}{}", r.si_sr, if r.si_sr_default { "*" } else { "" }),
+                trade_parameters_short(&r.trade_parameters),
             ]);
-            for r in rows {
-                t.add_row([
-                    r.importer.clone(),
-                    r.year.to_string(),
-                    if r.raw_material != r.material { format!("{} ({})", r.material, r.raw_material) } else { r.material.clone() },
-                    format!("{}{}", r.stage, if r.bottleneck && r.raw_material != r.material { " ◆" } else { "" }),
-                    format!("{:.3}", r.supply_risk),
-                    if r.high_supply_risk { "yes".into() } else { String::new() },
-                    format!("{:.2}", r.hhi_wgi_t_global),
-                    format!("{:.2}", r.hhi_wgi_t_sourcing),
-                    format!("{:.2}", r.import_reliance),
-                    format!("{:.2}", r.eol_rir),
-                    format!("{:.2}{}", r.si_sr, if r.si_sr_default { "*" } else { "" }),
-                    trade_parameters_short(&r.trade_parameters),
-                ]);
-            }
-            for i in 4..11 {
-                if let Some(c) = t.column_mut(i) {
-                    c.set_cell_alignment(CellAlignment::Right);
-                }
-            }
-            writeln!(out, "{t}")?;
-            let bullet = if format == Format::Md { "- " } else { "  " };
-            writeln!(out)?;
-            writeln!(
-                out,
-                "{bullet}SR = [GS × IR/2 + sourcing × (1 − IR/2)] × (1 − EoL-RIR) × SI_SR; GS / sourcing = HHI_WGI,t of world production / of own production + imports (0–10); * = default SI_SR; ◆ = bottleneck stage"
-            )?;
-            for n in notes {
-                writeln!(out, "{bullet}{n}")?;
-            }
         }
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, rows)?;
-            writeln!(out)?;
-        }
-        Format::Csv => crate::write_csv(out, &eu_crm_batch(rows)?)?,
-        Format::Parquet => {
-            let info: Vec<_> = rows.first().map(|r| &r.info).into_iter().collect();
-            crate::write_parquet(out, &eu_crm_batch(rows)?, Some(crate::risk_provenance(&info, notes)?))?
-        }
-    }
-    Ok(())
+        right_align(&mut t, 4..11);
+        t
+    };
+    write_method_rows(
+        out,
+        rows,
+        notes,
+        format,
+        Some(
+            "SR = [GS × IR/2 + sourcing × (1 − IR/2)] × (1 − EoL-RIR) × SI_SR; GS / sourcing = HHI_WGI,t of world production / of own production + imports (0–10); * = default SI_SR; ◆ = bottleneck stage",
+        ),
+        table,
+        eu_crm_batch,
+    )
 }

@@ -11,6 +11,7 @@ pub mod dera_crma;
 pub mod eu_crm;
 pub mod explain;
 pub mod html;
+pub mod method_rows;
 pub mod risk;
 pub mod scenario;
 pub mod screen;

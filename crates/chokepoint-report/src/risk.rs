@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use comfy_table::{CellAlignment, Table, presets};
+use comfy_table::{Table, presets};
 
 use chokepoint_metrics::geopolrisk::GeoPolRiskRow;
 
 use crate::columns::string_lists;
+use crate::method_rows::{right_align, write_method_rows};
 use crate::{Format, ReportError};
 
 fn convention(r: &GeoPolRiskRow) -> String {
@@ -66,61 +67,41 @@ pub fn geopolrisk_batch(rows: &[GeoPolRiskRow]) -> Result<RecordBatch, arrow::er
 
 /// Write GeoPolRisk rows; `notes` go under the text formats (method, rules, sources).
 pub fn write_geopolrisk(out: &mut dyn Write, rows: &[GeoPolRiskRow], notes: &[String], format: Format) -> Result<(), ReportError> {
-    match format {
-        Format::Table | Format::Md => {
-            let mut t = Table::new();
-            t.load_preset(if format == Format::Md { presets::ASCII_MARKDOWN } else { "  ── ══      ──    " });
-            t.set_header([
-                "importer",
-                "year",
-                "material",
-                "convention",
-                "score",
-                "CF kg Cu-eq/kg",
-                "prod. HHI",
-                "import risk",
-                "imports t",
-                "own prod. t",
-                "USD/t",
-                "unscored",
+    let table = |md: bool| {
+        let mut t = Table::new();
+        t.load_preset(if md { presets::ASCII_MARKDOWN } else { "  ── ══      ──    " });
+        t.set_header([
+            "importer",
+            "year",
+            "material",
+            "convention",
+            "score",
+            "CF kg Cu-eq/kg",
+            "prod. HHI",
+            "import risk",
+            "imports t",
+            "own prod. t",
+            "USD/t",
+            "unscored",
+        ]);
+        for r in rows {
+            t.add_row([
+                r.importer.clone(),
+                r.year.to_string(),
+                r.material.clone(),
+                convention(r),
+                format!("{:.4}", r.score),
+                format!("{:.4}", r.cf_kg_cu_eq_per_kg),
+                format!("{:.3}", r.production_hhi),
+                format!("{:.3}", r.import_risk),
+                crate::text::tonnes(r.imports_t),
+                crate::text::tonnes(r.domestic_production_t),
+                if r.imports_t > 0.0 { format!("{:.0}", r.price_usd_per_t) } else { "–".into() },
+                crate::text::pct(r.unscored_import_share),
             ]);
-            for r in rows {
-                t.add_row([
-                    r.importer.clone(),
-                    r.year.to_string(),
-                    r.material.clone(),
-                    convention(r),
-                    format!("{:.4}", r.score),
-                    format!("{:.4}", r.cf_kg_cu_eq_per_kg),
-                    format!("{:.3}", r.production_hhi),
-                    format!("{:.3}", r.import_risk),
-                    crate::text::tonnes(r.imports_t),
-                    crate::text::tonnes(r.domestic_production_t),
-                    if r.imports_t > 0.0 { format!("{:.0}", r.price_usd_per_t) } else { "–".into() },
-                    crate::text::pct(r.unscored_import_share),
-                ]);
-            }
-            for i in 4..12 {
-                if let Some(c) = t.column_mut(i) {
-                    c.set_cell_alignment(CellAlignment::Right);
-                }
-            }
-            writeln!(out, "{t}")?;
-            let bullet = if format == Format::Md { "- " } else { "  " };
-            writeln!(out)?;
-            for n in notes {
-                writeln!(out, "{bullet}{n}")?;
-            }
         }
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, rows)?;
-            writeln!(out)?;
-        }
-        Format::Csv => crate::write_csv(out, &geopolrisk_batch(rows)?)?,
-        Format::Parquet => {
-            let info: Vec<_> = rows.first().map(|r| &r.info).into_iter().collect();
-            crate::write_parquet(out, &geopolrisk_batch(rows)?, Some(crate::risk_provenance(&info, notes)?))?
-        }
-    }
-    Ok(())
+        right_align(&mut t, 4..12);
+        t
+    };
+    write_method_rows(out, rows, notes, format, None, table, geopolrisk_batch)
 }

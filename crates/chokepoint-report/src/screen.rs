@@ -8,11 +8,12 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use comfy_table::{CellAlignment, Table, presets};
+use comfy_table::{Table, presets};
 
 use chokepoint_metrics::screen::ScreenRow;
 
 use crate::columns::string_lists;
+use crate::method_rows::{right_align, write_method_rows};
 use crate::{Format, ReportError};
 
 /// The rows as one Arrow batch, followed by the method columns.
@@ -120,52 +121,37 @@ fn flags(r: &ScreenRow) -> String {
 
 /// Write screen rows; `notes` go under the text formats (counts, thresholds, rules, sources).
 pub fn write_screen(out: &mut dyn Write, rows: &[ScreenRow], notes: &[String], format: Format) -> Result<(), ReportError> {
-    match format {
-        Format::Table | Format::Md => {
-            let md = format == Format::Md;
-            let mut t = Table::new();
-            t.load_preset(if md { presets::ASCII_MARKDOWN } else { "  ── ══      ──    " });
-            t.set_header(["importer", "year", "hs6", "product", "M extra", "HHI ext", "top", "ext. %", "M/X", "HHI wld", "dep."]);
-            for r in rows {
-                t.add_row([
-                    r.importer.clone(),
-                    r.year.to_string(),
-                    r.hs6.clone(),
-                    shorten(r.product.as_deref().unwrap_or(""), 22),
-                    crate::text::usd(r.extra_imports_usd),
-                    format!("{:.3}", r.hhi_extra),
-                    format!("{} {:.0}%", r.top_supplier, r.top_supplier_share * 100.0),
-                    format!("{:.0}%", r.extra_share * 100.0),
-                    r.import_export_ratio.map_or("∞".into(), |x| if x >= 1000.0 { format!("{x:.0}") } else { format!("{x:.2}") }),
-                    format!("{:.3}", r.world_export_hhi),
-                    flags(r),
-                ]);
-            }
-            for i in 4..10 {
-                if let Some(c) = t.column_mut(i) {
-                    c.set_cell_alignment(CellAlignment::Right);
-                }
-            }
-            writeln!(out, "{t}")?;
-            let bullet = if md { "- " } else { "  " };
-            writeln!(out)?;
-            writeln!(
-                out,
-                "{bullet}M extra: extra-bloc imports, USD; HHI ext: their HHI by exporter; top: largest extra-bloc supplier and its share; ext. %: extra-bloc share of the unit's imports; M/X: extra-bloc imports / extra-bloc exports (∞: none exported); HHI wld: HHI of world exports; dep.: C dependent (Commission), G dependent (GeoDep), P GeoDep persistent"
-            )?;
-            for n in notes {
-                writeln!(out, "{bullet}{n}")?;
-            }
+    let table = |md: bool| {
+        let mut t = Table::new();
+        t.load_preset(if md { presets::ASCII_MARKDOWN } else { "  ── ══      ──    " });
+        t.set_header(["importer", "year", "hs6", "product", "M extra", "HHI ext", "top", "ext. %", "M/X", "HHI wld", "dep."]);
+        for r in rows {
+            t.add_row([
+                r.importer.clone(),
+                r.year.to_string(),
+                r.hs6.clone(),
+                shorten(r.product.as_deref().unwrap_or(""), 22),
+                crate::text::usd(r.extra_imports_usd),
+                format!("{:.3}", r.hhi_extra),
+                format!("{} {:.0}%", r.top_supplier, r.top_supplier_share * 100.0),
+                format!("{:.0}%", r.extra_share * 100.0),
+                r.import_export_ratio.map_or("∞".into(), |x| if x >= 1000.0 { format!("{x:.0}") } else { format!("{x:.2}") }),
+                format!("{:.3}", r.world_export_hhi),
+                flags(r),
+            ]);
         }
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, rows)?;
-            writeln!(out)?;
-        }
-        Format::Csv => crate::write_csv(out, &screen_batch(rows)?)?,
-        Format::Parquet => {
-            let info: Vec<_> = rows.first().map(|r| &r.info).into_iter().collect();
-            crate::write_parquet(out, &screen_batch(rows)?, Some(crate::risk_provenance(&info, notes)?))?
-        }
-    }
-    Ok(())
+        right_align(&mut t, 4..10);
+        t
+    };
+    write_method_rows(
+        out,
+        rows,
+        notes,
+        format,
+        Some(
+            "M extra: extra-bloc imports, USD; HHI ext: their HHI by exporter; top: largest extra-bloc supplier and its share; ext. %: extra-bloc share of the unit's imports; M/X: extra-bloc imports / extra-bloc exports (∞: none exported); HHI wld: HHI of world exports; dep.: C dependent (Commission), G dependent (GeoDep), P GeoDep persistent",
+        ),
+        table,
+        screen_batch,
+    )
 }
