@@ -81,3 +81,17 @@ export function checkCharts(c, got, want) {
   const bar = got.bars.find((b) => b.imp === want.importer);
   c.check('bars: top share and HHI equal the expected', bar && Math.abs(bar.top - want.top_share) < 1e-12 && Math.abs(bar.hhi - want.hhi) < 1e-12, JSON.stringify(bar));
 }
+
+// Wait until every chart in `scope` (a page or a locator) has finished its animation, for the
+// screenshots: ECharts' `finished` event, or at most 3 s per chart when it has already fired.
+export async function settle(scope) {
+  await scope.evaluate((el) => {
+    const root = el instanceof Element ? el : document;
+    return Promise.all([...root.querySelectorAll('.chart')].map((d) => new Promise((resolve) => {
+      const chart = echarts.getInstanceByDom(d);
+      if (!chart) { resolve(); return; }
+      chart.on('finished', resolve);
+      setTimeout(resolve, 3000);
+    })));
+  });
+}

@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { checkCharts, checker, launch, parseArgs, readCharts } from './browser-lib.mjs';
+import { checkCharts, checker, launch, parseArgs, readCharts, settle } from './browser-lib.mjs';
 
 const args = parseArgs(['assets', 'report', 'json', 'importer', 'shots']);
 
@@ -46,6 +46,7 @@ try {
   mkdirSync(args.shots, { recursive: true });
   await page.screenshot({ path: path.join(args.shots, 'report-top.png') });
   await box.scrollIntoViewIfNeeded();
+  await settle(box);
   await box.screenshot({ path: path.join(args.shots, 'report-flagged-material.png') });
   console.log(`screenshots in ${args.shots}`);
 } finally {

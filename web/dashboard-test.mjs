@@ -9,7 +9,7 @@
 // usage: node web/dashboard-test.mjs --assets DIR --url http://127.0.0.1:PORT --importer JPN+DEU --shots DIR
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { checkCharts, checker, launch, parseArgs, readCharts } from './browser-lib.mjs';
+import { checkCharts, checker, launch, parseArgs, readCharts, settle } from './browser-lib.mjs';
 
 const args = parseArgs(['assets', 'url', 'importer', 'shots']);
 const base = args.url.replace(/\/$/, '');
@@ -31,6 +31,8 @@ const row = dep.rows
 if (!row) { console.error(`no material above the threshold for ${args.importer} at ${base}`); process.exit(1); }
 console.log(`expect: ${args.importer} ${row.year} ${row.material}: top supplier ${row.top_supplier} ${(row.top_share * 100).toFixed(2)} %, HHI ${row.hhi.toFixed(4)}`);
 
+const t0 = Date.now();
+const step = (what) => console.log(`     ${((Date.now() - t0) / 1000).toFixed(1)} s ${what}`);
 const c = checker();
 const check = c.check;
 const { browser, close } = await launch(args.assets);
@@ -43,9 +45,12 @@ try {
   page.on('request', (r) => { if (!r.url().startsWith(base + '/') && !r.url().startsWith('data:')) elsewhere.push(r.url()); });
   const failed = [];
   page.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
+  step('browser started');
   await page.goto(base + '/');
   await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 30000 });
-  check('no web-assets notice', (await page.locator('#assets-missing').count()) === 0, await page.locator('#assets-missing').textContent().catch(() => ''));
+  step('page ready');
+  const notice = await page.evaluate(() => document.getElementById('assets-missing')?.textContent ?? null);
+  check('no web-assets notice', notice === null, notice);
 
   // Choose the importers and the material, and draw.
   await page.selectOption('#importers', importers);
@@ -54,6 +59,7 @@ try {
   await page.click('#show');
   await page.waitForFunction(([n, m]) => Number(document.body.dataset.chartsReady || 0) > n && document.body.dataset.material === m,
     [before, row.material], { timeout: 30000 });
+  step('charts drawn');
   const box = page.locator(`.material[data-item="${row.material.replace(/"/g, '\\"')}"]`);
   check(`one chart section, for ${row.material}`, (await page.locator('.material').count()) === 1 && (await box.count()) === 1, `${await page.locator('.material').count()} sections`);
   await box.locator('select.importer').selectOption(args.importer);
@@ -63,16 +69,20 @@ try {
   }, args.importer, { timeout: 10000 });
   const got = await readCharts(box);
   checkCharts(c, got, { importer: args.importer, year: row.year, first_year: health.trade_years[0], top_supplier: row.top_supplier, top_share: row.top_share, hhi: row.hhi });
-  check('bars for every chosen importer', JSON.stringify(got.bars.map((b) => b.imp)) === JSON.stringify(importers), JSON.stringify(got.bars.map((b) => b.imp)));
+  const barImporters = got.bars.map((b) => b.imp).sort();
+  check('bars for every chosen importer', JSON.stringify(barImporters) === JSON.stringify([...importers].sort()), JSON.stringify(barImporters));
   const cells = await page.locator('#rows tbody tr').count();
   check('the table has the rows of /api/dependency', cells === dep.rows.length, `${cells} vs ${dep.rows.length}`);
   check('page script ran without errors', errors.length === 0, errors.join(' | '));
   check('every request answered', failed.length === 0, failed.join(', '));
   check('no request beyond the server (offline)', elsewhere.length === 0, elsewhere.join(', '));
 
+  step('charts checked');
   mkdirSync(args.shots, { recursive: true });
-  await page.screenshot({ path: path.join(args.shots, 'dashboard.png') });
+  await settle(box);
+  await page.screenshot({ path: path.join(args.shots, 'dashboard.png'), fullPage: true });
   await box.screenshot({ path: path.join(args.shots, 'dashboard-charts.png') });
+  step('screenshots taken');
   console.log(`screenshots in ${args.shots}`);
 } finally {
   await close();
