@@ -35,6 +35,8 @@ log="$(mktemp)"
 "$bin" --data-dir "$data" serve --bind 127.0.0.1:0 --web-assets "$CHOKEPOINT_WEB_ASSETS" 2>"$log" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$log"' EXIT
+# A signal ends the script through its EXIT trap, so that the server never outlives it.
+trap 'exit 1' INT TERM HUP PIPE
 url=""
 for _ in $(seq 1 150); do
     url="$(grep -o 'dashboard on http://127\.0\.0\.1:[0-9]*' "$log" | grep -o 'http://.*' || true)"
