@@ -262,11 +262,7 @@ pub fn importer_chart(h: &SupplierHistory, bands: usize) -> Option<ImporterChart
         let set: BTreeSet<&str> = shown.iter().copied().collect();
         series.push(AreaSeries {
             name: "Other".into(),
-            data: h
-                .years
-                .iter()
-                .map(|y| y.suppliers.iter().filter(|p| !set.contains(p.country.as_str())).map(|p| p.share).sum())
-                .collect(),
+            data: h.years.iter().map(|y| y.suppliers.iter().filter(|p| !set.contains(p.country.as_str())).map(|p| p.share).sum()).collect(),
         });
     }
     Some(ImporterChart {

@@ -17,12 +17,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::{Json, Router};
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use axum::{Json, Router};
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -157,11 +157,8 @@ async fn asset(State(s): State<Arc<AppState>>, UrlPath(file): UrlPath<String>) -
     }
     const LIBRARIES: [&str; 4] = ["echarts.min.js", "topojson-client.min.js", "countries-110m.json", "iso-codes.json"];
     if !LIBRARIES.contains(&file.as_str()) {
-        return ApiError::not_found(format!(
-            "no asset {file:?}; there are dashboard.js, charts.js, report.css, {}",
-            LIBRARIES.join(", ")
-        ))
-        .into_response();
+        return ApiError::not_found(format!("no asset {file:?}; there are dashboard.js, charts.js, report.css, {}", LIBRARIES.join(", ")))
+            .into_response();
     }
     let a = match &s.web.assets {
         Ok(a) => a,

@@ -68,9 +68,8 @@ impl HistoryParams {
                     if bands.is_some() {
                         return Err(ApiError::usage("parameter bands given twice (only material may be repeated)"));
                     }
-                    bands = Some(
-                        v.trim().parse().map_err(|_| ApiError::usage(format!("bands: {v:?} is not a whole number of suppliers")))?,
-                    );
+                    bands =
+                        Some(v.trim().parse().map_err(|_| ApiError::usage(format!("bands: {v:?} is not a whole number of suppliers")))?);
                 }
                 "importer" | "importers" | "material" | "hs" | "years" | "year" | "basis" => shared.push((k.clone(), v.clone())),
                 _ => return Err(ApiError::usage(format!("unknown parameter {k:?}; known: {}", Self::KEYS.join(", ")))),
@@ -95,10 +94,15 @@ impl HistoryParams {
         .request(groups, hubs)?;
         match &req.items {
             ItemSelection::AllMaterials => {
-                return Err(ApiError::usage("name a material (material=cobalt) or HS6 codes (hs=810520): the history is served per material"));
+                return Err(ApiError::usage(
+                    "name a material (material=cobalt) or HS6 codes (hs=810520): the history is served per material",
+                ));
             }
             ItemSelection::Materials(v) | ItemSelection::Hs6(v) if v.len() > MAX_HISTORY_ITEMS => {
-                return Err(ApiError::usage(format!("{} materials or HS6 codes given, at most {MAX_HISTORY_ITEMS} per history request", v.len())));
+                return Err(ApiError::usage(format!(
+                    "{} materials or HS6 codes given, at most {MAX_HISTORY_ITEMS} per history request",
+                    v.len()
+                )));
             }
             _ => {}
         }
@@ -155,7 +159,12 @@ pub async fn history_get(State(s): State<Arc<AppState>>, RawQuery(q): RawQuery) 
         basis: p.basis.unwrap_or_default(),
         histories: histories
             .iter()
-            .map(|h| HistoryEntry { importer: h.importer.clone(), item: h.item.clone(), hs6: h.hs6.clone(), chart: importer_chart(h, bands) })
+            .map(|h| HistoryEntry {
+                importer: h.importer.clone(),
+                item: h.item.clone(),
+                hs6: h.hs6.clone(),
+                chart: importer_chart(h, bands),
+            })
             .collect(),
     }))
 }

@@ -233,7 +233,18 @@ pub struct RiskResponse {
         title = "chokepoint API",
         description = "Dependencies on critical raw materials from CEPII BACI trade, World Mining Data production and WGI governance: the library calls of the `chokepoint` CLI over HTTP. Values in USD, quantities in tonnes, shares 0–1."
     ),
-    paths(health, countries, materials, dependency_get, dependency_post, risk_get, risk_post, history::history_get, dashboard::groups, openapi_json),
+    paths(
+        health,
+        countries,
+        materials,
+        dependency_get,
+        dependency_post,
+        risk_get,
+        risk_post,
+        history::history_get,
+        dashboard::groups,
+        openapi_json
+    ),
     components(schemas(
         ErrorBody,
         ErrorKind,
@@ -288,15 +299,15 @@ async fn body_limit(req: Request, next: Next) -> Response {
 /// `$CHOKEPOINT_WEB_ASSETS`, else `~/.cache/chokepoint-web`.
 ///
 /// Errors: the store cannot be opened, the address cannot be bound.
-pub async fn serve(
-    data_dir: &Path,
-    bind: SocketAddr,
-    web_assets: Option<&Path>,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+pub async fn serve(data_dir: &Path, bind: SocketAddr, web_assets: Option<&Path>) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let state = AppState::open_with_web_assets(data_dir, web_assets).await?;
     let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let web = state.web.dir().map_or("none: no charts".into(), |d| d.display().to_string());
-    tracing::warn!("chokepoint API and dashboard on http://{} (store {}; web assets {web})", listener.local_addr()?, state.store.root().display());
+    tracing::warn!(
+        "chokepoint API and dashboard on http://{} (store {}; web assets {web})",
+        listener.local_addr()?,
+        state.store.root().display()
+    );
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -370,7 +370,10 @@ async fn dashboard_serves_its_page_chart_code_and_web_assets() {
     }
     assert!(!page.contains("assets-missing"));
     // The libraries come from the web-assets directory, byte for byte.
-    assert_eq!(text(&app, "/assets/echarts.min.js").await, (StatusCode::OK, "text/javascript; charset=utf-8".into(), "/*fake echarts*/".into()));
+    assert_eq!(
+        text(&app, "/assets/echarts.min.js").await,
+        (StatusCode::OK, "text/javascript; charset=utf-8".into(), "/*fake echarts*/".into())
+    );
     assert_eq!(text(&app, "/assets/iso-codes.json").await.2, r#"[["JP","JPN","392"]]"#);
     assert!(text(&app, "/assets/countries-110m.json").await.2.contains("Topology"));
     // The chart code is the report's (compiled in from chokepoint-report).
