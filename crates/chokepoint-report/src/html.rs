@@ -25,6 +25,7 @@ use chokepoint_data::manifest::SourceInfo;
 use chokepoint_metrics::dependency::briefing::{ImporterBriefing, item_label};
 use chokepoint_metrics::dependency::{DependencyResult, SupplierHistory};
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+use serde::Serialize;
 use serde_json::json;
 
 use crate::ReportError;
@@ -128,6 +129,26 @@ impl WebAssets {
             libraries,
         })
     }
+
+    /// Apache ECharts (`echarts/dist/echarts.min.js`).
+    pub fn echarts_js(&self) -> &str {
+        &self.echarts_js
+    }
+
+    /// topojson-client (`topojson-client/dist/topojson-client.min.js`).
+    pub fn topojson_js(&self) -> &str {
+        &self.topojson_js
+    }
+
+    /// Natural Earth 1:110m countries as TopoJSON (`world-atlas/countries-110m.json`).
+    pub fn world_topojson(&self) -> &str {
+        &self.world_topojson
+    }
+
+    /// ISO 3166-1 `[alpha-2, alpha-3, numeric]` triples (`i18n-iso-countries/codes.json`).
+    pub fn iso_codes(&self) -> &str {
+        &self.iso_codes
+    }
 }
 
 /// What the HTML report shows.
@@ -165,13 +186,91 @@ pub fn flagged_items(briefings: &[ImporterBriefing]) -> Vec<String> {
     items.into_iter().map(|(i, _)| i.to_owned()).collect()
 }
 
-const STYLE: &str = include_str!("html/report.css");
+/// The page's style sheet (also served by `chokepoint serve` for its dashboard).
+pub const STYLE: &str = include_str!("html/report.css");
+/// The drawing code shared by the report and the dashboard of `chokepoint serve`:
+/// `ChokepointCharts.registerWorld(topology, isoCodes)` and
+/// `ChokepointCharts.renderMaterial(root, material, importers, thresholds)`, which turn
+/// [`ImporterChart`]s and bars (importer, year, top_supplier, top_share, hhi) into
+/// ECharts options.
+pub const CHARTS_JS: &str = include_str!("html/charts.js");
+/// The report's own script: reads the embedded data and calls [`CHARTS_JS`].
 const SCRIPT: &str = include_str!("html/report.js");
 
 /// JSON for a `<script type="application/json">` element: `<` escaped so that no `</script>`
 /// or `<!--` can end or alter the element.
 fn script_json(v: &serde_json::Value) -> Result<String, ReportError> {
     Ok(serde_json::to_string(v)?.replace('<', "\\u003c"))
+}
+
+/// The map and stacked-area data of one importing unit × item: what the page's `charts.js`
+/// draws for one importer (the report embeds it; `chokepoint serve` returns it from
+/// `/api/history`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImporterChart {
+    /// The latest year with imports.
+    pub year: i32,
+    /// Imports of that year from outside the unit, USD.
+    pub import_value_usd: f64,
+    /// That year's suppliers as `[ISO3, share 0–1]`, largest first; the shares add up to 1.
+    pub map: Vec<(String, f64)>,
+    pub area: AreaChart,
+}
+
+/// Supplier shares over the years, as bands of a stacked-area chart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AreaChart {
+    /// Years with imports, ascending.
+    pub years: Vec<i32>,
+    /// The suppliers with the largest peak share, largest first, then `Other` (the rest
+    /// together) when there are more; each `data` has one share 0–1 per year (0 for a year
+    /// without supply), and the shares of a year add up to 1.
+    pub series: Vec<AreaSeries>,
+}
+
+/// One band of [`AreaChart`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AreaSeries {
+    /// ISO3 of the supplier, or `Other`.
+    pub name: String,
+    pub data: Vec<f64>,
+}
+
+/// The chart data of one [`SupplierHistory`]: the last year's suppliers (map) and the shares
+/// over the years with `bands` suppliers of their own (ranked by their largest share in any
+/// year, ties by ISO3) and the rest as `Other`. `None` for a history without years.
+pub fn importer_chart(h: &SupplierHistory, bands: usize) -> Option<ImporterChart> {
+    let last = h.years.last()?;
+    let mut peak: BTreeMap<&str, f64> = BTreeMap::new();
+    for y in &h.years {
+        for p in &y.suppliers {
+            let e = peak.entry(p.country.as_str()).or_insert(0.0);
+            *e = e.max(p.share);
+        }
+    }
+    let mut ranked: Vec<(&str, f64)> = peak.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    let shown: Vec<&str> = ranked.iter().take(bands).map(|p| p.0).collect();
+    let mut series: Vec<AreaSeries> = shown
+        .iter()
+        .map(|c| AreaSeries {
+            name: (*c).to_owned(),
+            data: h.years.iter().map(|y| y.suppliers.iter().find(|p| p.country == *c).map_or(0.0, |p| p.share)).collect(),
+        })
+        .collect();
+    if ranked.len() > shown.len() {
+        let set: BTreeSet<&str> = shown.iter().copied().collect();
+        series.push(AreaSeries {
+            name: "Other".into(),
+            data: h.years.iter().map(|y| y.suppliers.iter().filter(|p| !set.contains(p.country.as_str())).map(|p| p.share).sum()).collect(),
+        });
+    }
+    Some(ImporterChart {
+        year: last.year,
+        import_value_usd: last.import_value_usd,
+        map: last.suppliers.iter().map(|p| (p.country.clone(), p.share)).collect(),
+        area: AreaChart { years: h.years.iter().map(|y| y.year).collect(), series },
+    })
 }
 
 /// The chart data of the page: per flagged item, the bars (latest row per importer) and per
@@ -194,44 +293,9 @@ fn chart_data(r: &HtmlReport) -> serde_json::Value {
         }
         let mut by_importer = serde_json::Map::new();
         for h in r.histories.iter().filter(|h| h.item == item && importers.contains(&h.importer.as_str())) {
-            let Some(last) = h.years.last() else { continue };
-            // Bands: the suppliers with the largest peak share.
-            let mut peak: BTreeMap<&str, f64> = BTreeMap::new();
-            for y in &h.years {
-                for p in &y.suppliers {
-                    let e = peak.entry(p.country.as_str()).or_insert(0.0);
-                    *e = e.max(p.share);
-                }
+            if let Some(chart) = importer_chart(h, AREA_SUPPLIERS) {
+                by_importer.insert(h.importer.clone(), serde_json::to_value(chart).unwrap_or_default());
             }
-            let mut ranked: Vec<(&str, f64)> = peak.into_iter().collect();
-            ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-            let shown: Vec<&str> = ranked.iter().take(AREA_SUPPLIERS).map(|p| p.0).collect();
-            let mut series: Vec<serde_json::Value> = shown
-                .iter()
-                .map(|c| {
-                    let data: Vec<f64> =
-                        h.years.iter().map(|y| y.suppliers.iter().find(|p| p.country == *c).map_or(0.0, |p| p.share)).collect();
-                    json!({"name": c, "data": data})
-                })
-                .collect();
-            if ranked.len() > shown.len() {
-                let set: BTreeSet<&str> = shown.iter().copied().collect();
-                let other: Vec<f64> = h
-                    .years
-                    .iter()
-                    .map(|y| y.suppliers.iter().filter(|p| !set.contains(p.country.as_str())).map(|p| p.share).sum())
-                    .collect();
-                series.push(json!({"name": "Other", "data": other}));
-            }
-            by_importer.insert(
-                h.importer.clone(),
-                json!({
-                    "year": last.year,
-                    "import_value_usd": last.import_value_usd,
-                    "map": last.suppliers.iter().map(|p| json!([p.country, p.share])).collect::<Vec<_>>(),
-                    "area": {"years": h.years.iter().map(|y| y.year).collect::<Vec<_>>(), "series": series},
-                }),
-            );
         }
         let hs6 = r.histories.iter().find(|h| h.item == item).map(|h| h.hs6.clone()).unwrap_or_default();
         materials.push(json!({"item": item, "hs6": hs6, "default": default, "bars": bars, "by_importer": by_importer}));
@@ -467,7 +531,7 @@ pub fn write_html(out: &mut dyn Write, r: &HtmlReport, assets: &WebAssets) -> Re
     let _ = writeln!(h, "<script type=\"application/json\" id=\"iso-codes\">{}</script>", script_json(&codes)?);
     let _ = writeln!(h, "<script id=\"lib-echarts\">{}</script>", assets.echarts_js);
     let _ = writeln!(h, "<script id=\"lib-topojson-client\">{}</script>", assets.topojson_js);
-    let _ = write!(h, "<script id=\"chokepoint-report\">\n{SCRIPT}</script>\n</body>\n</html>\n");
+    let _ = write!(h, "<script id=\"chokepoint-report\">\n{CHARTS_JS}\n{SCRIPT}</script>\n</body>\n</html>\n");
     out.write_all(h.as_bytes())?;
     Ok(())
 }

@@ -4,11 +4,13 @@
 //! |---|---|
 //! | `GET /api/health` | the store: path, creation time, sources (release, sha256), trade years, table row counts |
 //! | `GET /api/countries` | ISO3 code and name of every country of the store (`countries` table) |
+//! | `GET /api/groups` | country groups usable as importers (EU27, G7) and their members ([`dashboard::groups`]) |
 //! | `GET /api/materials` | name, symbol, category, stage and HS6 codes of every material (`materials` table) |
 //! | `GET/POST /api/dependency` | [`chokepoint_metrics::dependency::dependency`]: rows, totals, provenance, notices |
 //! | `GET/POST /api/risk` | a risk method's rows (GeoPolRisk: [`chokepoint_metrics::geopolrisk::geopolrisk`]), notices, method info |
+//! | `GET /api/history` | supplier shares per year of importers × materials, as the charts draw them ([`history`]) |
 //! | `GET /api/openapi.json` | the OpenAPI 3.1 document, derived from the handlers and parameter types ([`ApiDoc`]) |
-//! | `GET /` | a plain page that calls `/api/dependency` and shows the rows as a table |
+//! | `GET /`, `GET /assets/…` | the dashboard: the report's charts and the table for chosen importers, material, years ([`dashboard`]) |
 //!
 //! Errors are JSON `{"error": "...", "kind": "usage" | "not_found" | "too_large" | "internal"}`
 //! with 400, 404, 413 and 500 ([`error::ApiError`]). Limits: [`params::MAX_IMPORTERS`],
@@ -20,7 +22,9 @@
 //! on the tokio runtime that serves the requests. A store swapped in by a later ingest is
 //! seen after a restart.
 
+pub mod dashboard;
 pub mod error;
+pub mod history;
 pub mod params;
 
 use std::net::SocketAddr;
@@ -32,7 +36,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use datafusion::prelude::SessionContext;
@@ -63,13 +67,24 @@ pub struct AppState {
     hubs: HubList,
     countries: Vec<Country>,
     materials: Vec<Material>,
+    web: Arc<dashboard::WebFiles>,
 }
 
 impl AppState {
-    /// Open the store of `data_dir` and read the country and material lists.
+    /// Open the store of `data_dir` and read the country and material lists; the
+    /// dashboard's web assets from `$CHOKEPOINT_WEB_ASSETS` or `~/.cache/chokepoint-web`.
     ///
     /// Errors: no store (run `chokepoint data setup`), unreadable tables.
     pub async fn open(data_dir: &Path) -> Result<Arc<AppState>, Box<dyn std::error::Error + Send + Sync>> {
+        Self::open_with_web_assets(data_dir, None).await
+    }
+
+    /// As [`AppState::open`], with the web assets of `web_assets` when given
+    /// ([`dashboard::WebFiles::load`]: missing assets are logged, not an error).
+    pub async fn open_with_web_assets(
+        data_dir: &Path,
+        web_assets: Option<&Path>,
+    ) -> Result<Arc<AppState>, Box<dyn std::error::Error + Send + Sync>> {
         let store = Store::open(data_dir)?;
         let base = session(&store).await?;
         let countries = text_rows(&base, "SELECT iso3, min(name) FROM countries GROUP BY iso3 ORDER BY iso3")
@@ -98,7 +113,8 @@ impl AppState {
             }
         })
         .collect();
-        Ok(Arc::new(AppState { store, base, groups: CountryGroups::builtin(), hubs: HubList::builtin(), countries, materials }))
+        let web = Arc::new(dashboard::WebFiles::load(web_assets));
+        Ok(Arc::new(AppState { store, base, groups: CountryGroups::builtin(), hubs: HubList::builtin(), countries, materials, web }))
     }
 
     /// A session of its own for one request, over the same table providers, configuration
@@ -217,7 +233,18 @@ pub struct RiskResponse {
         title = "chokepoint API",
         description = "Dependencies on critical raw materials from CEPII BACI trade, World Mining Data production and WGI governance: the library calls of the `chokepoint` CLI over HTTP. Values in USD, quantities in tonnes, shares 0–1."
     ),
-    paths(health, countries, materials, dependency_get, dependency_post, risk_get, risk_post, openapi_json),
+    paths(
+        health,
+        countries,
+        materials,
+        dependency_get,
+        dependency_post,
+        risk_get,
+        risk_post,
+        history::history_get,
+        dashboard::groups,
+        openapi_json
+    ),
     components(schemas(
         ErrorBody,
         ErrorKind,
@@ -229,6 +256,10 @@ pub struct RiskResponse {
         DependencyResponse,
         RiskParams,
         RiskResponse,
+        history::HistoryParams,
+        history::HistoryResponse,
+        history::HistoryEntry,
+        dashboard::GroupSummary,
         params::BasisParam,
         params::RiskMethod,
         params::ConventionParam
@@ -240,7 +271,8 @@ pub struct ApiDoc;
 /// body limit.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/", get(dashboard))
+        .merge(dashboard::routes())
+        .route("/api/history", get(history::history_get))
         .route("/api/health", get(health))
         .route("/api/countries", get(countries))
         .route("/api/materials", get(materials))
@@ -263,13 +295,19 @@ async fn body_limit(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// Serve on `bind` until Ctrl-C.
+/// Serve on `bind` until Ctrl-C; the dashboard's web assets from `web_assets`, else
+/// `$CHOKEPOINT_WEB_ASSETS`, else `~/.cache/chokepoint-web`.
 ///
 /// Errors: the store cannot be opened, the address cannot be bound.
-pub async fn serve(data_dir: &Path, bind: SocketAddr) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let state = AppState::open(data_dir).await?;
+pub async fn serve(data_dir: &Path, bind: SocketAddr, web_assets: Option<&Path>) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let state = AppState::open_with_web_assets(data_dir, web_assets).await?;
     let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| format!("cannot listen on {bind}: {e}"))?;
-    tracing::warn!("chokepoint API on http://{} (store {})", listener.local_addr()?, state.store.root().display());
+    let web = state.web.dir().map_or("none: no charts".into(), |d| d.display().to_string());
+    tracing::warn!(
+        "chokepoint API and dashboard on http://{} (store {}; web assets {web})",
+        listener.local_addr()?,
+        state.store.root().display()
+    );
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -433,10 +471,4 @@ fn json_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: Result<B
 #[utoipa::path(get, path = "/api/openapi.json", responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
 async fn openapi_json() -> impl IntoResponse {
     (StatusCode::OK, Json(ApiDoc::openapi()))
-}
-
-/// A plain page: pick importers, materials, years and watched suppliers; the rows of
-/// `/api/dependency` as a table.
-async fn dashboard() -> Html<&'static str> {
-    Html(include_str!("dashboard.html"))
 }

@@ -251,7 +251,9 @@ async fn openapi_lists_every_route() {
             ("/api/countries", "get"),
             ("/api/dependency", "get"),
             ("/api/dependency", "post"),
+            ("/api/groups", "get"),
             ("/api/health", "get"),
+            ("/api/history", "get"),
             ("/api/materials", "get"),
             ("/api/openapi.json", "get"),
             ("/api/risk", "get"),
@@ -274,9 +276,138 @@ async fn openapi_lists_every_route() {
     );
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
 
-    // The page at / is HTML that calls the API.
-    let resp = app.clone().oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let html = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
-    assert!(String::from_utf8_lossy(&html).contains("/api/dependency?"));
+    let names: Vec<&str> =
+        paths["/api/history"]["get"]["parameters"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["importer", "material", "hs", "years", "basis", "bands"]);
+}
+
+#[tokio::test]
+async fn history_japan_rare_earths_by_hand() {
+    let app = app().await;
+    let (s, v) = get(&app, "/api/history?importer=JPN,JPN%2BDEU&material=REE&bands=2").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["basis"], "value");
+    let h = v["histories"].as_array().unwrap();
+    assert_eq!(h.iter().map(|x| x["importer"].as_str().unwrap()).collect::<Vec<_>>(), ["JPN", "JPN+DEU"]);
+    assert_eq!(h[0]["item"], "Rare Earths (REO)");
+    assert_eq!(h[0]["hs6"], serde_json::json!(["284690", "284610", "280530"]));
+    // JPN: 2010 CHN 10 k USD only; 2022 CHN 300, AUS 100, TWN (BACI S19) 20.5 k USD.
+    let j = &h[0]["chart"];
+    assert_eq!(j["year"], 2022);
+    close(&j["import_value_usd"], 420_500.0);
+    let map = j["map"].as_array().unwrap();
+    assert_eq!(map.iter().map(|p| p[0].as_str().unwrap()).collect::<Vec<_>>(), ["CHN", "AUS", "TWN"]);
+    for (p, share) in map.iter().zip([300.0 / 420.5, 100.0 / 420.5, 20.5 / 420.5]) {
+        close(&p[1], share);
+    }
+    assert_eq!(j["area"]["years"], serde_json::json!([2010, 2022]));
+    // Two bands of their own (largest peak shares: CHN 1.0, AUS 0.238), TWN in Other.
+    let series = j["area"]["series"].as_array().unwrap();
+    assert_eq!(series.iter().map(|x| x["name"].as_str().unwrap()).collect::<Vec<_>>(), ["CHN", "AUS", "Other"]);
+    for (x, want) in series.iter().zip([[1.0, 300.0 / 420.5], [0.0, 100.0 / 420.5], [0.0, 20.5 / 420.5]]) {
+        close(&x["data"][0], want[0]);
+        close(&x["data"][1], want[1]);
+    }
+    // JPN+DEU 2022 adds DEU's CHN 50.25, NLD 29.141, USA 7: 506.891 k USD; Other is NLD, TWN, USA.
+    let c = &h[1]["chart"];
+    close(&c["import_value_usd"], 506_891.0);
+    close(&c["map"][0][1], 350.25 / 506.891);
+    assert_eq!(c["area"]["series"][1]["name"], "AUS");
+    close(&c["area"]["series"][2]["data"][1], (29.141 + 20.5 + 7.0) / 506.891);
+
+    // One year; a unit without imports of it has no chart.
+    let (s, v) = get(&app, "/api/history?importer=JPN,FRA&material=REE&years=2022").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["histories"][0]["chart"]["area"]["years"], serde_json::json!([2022]));
+    assert!(v["histories"][1]["chart"].is_null(), "{v}");
+
+    // Errors: no material, a year outside the data, unknown material, a parameter of /api/dependency only.
+    let usage = |(s, v): (StatusCode, Value)| error(s, &v, StatusCode::BAD_REQUEST, "usage");
+    assert!(usage(get(&app, "/api/history?importer=JPN").await).contains("name a material"));
+    assert!(usage(get(&app, "/api/history?material=REE&years=1990").await).contains("outside the data"));
+    assert!(usage(get(&app, "/api/history?material=unobtainium").await).contains("unobtainium"));
+    assert!(usage(get(&app, "/api/history?material=REE&watch=CHN").await).contains("unknown parameter"));
+}
+
+/// A stand-in for the directory `scripts/web-assets.sh` installs: the four files the charts
+/// need, with a marker text each, and their package.json.
+fn fake_web_assets(dir: &Path) {
+    let files = [
+        ("echarts", "dist/echarts.min.js", "/*fake echarts*/"),
+        ("topojson-client", "dist/topojson-client.min.js", "/*fake topojson*/"),
+        ("world-atlas", "countries-110m.json", r#"{"type":"Topology","objects":{},"arcs":[]}"#),
+        ("i18n-iso-countries", "codes.json", r#"[["JP","JPN","392"]]"#),
+    ];
+    for (package, file, body) in files {
+        let path = dir.join("node_modules").join(package).join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, body).unwrap();
+        std::fs::write(dir.join("node_modules").join(package).join("package.json"), r#"{"version":"9.9.9-test","license":"TEST"}"#)
+            .unwrap();
+    }
+}
+
+/// Status, content type and body text of a GET.
+async fn text(app: &Router, uri: &str) -> (StatusCode, String, String) {
+    let resp = app.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let status = resp.status();
+    let ct = resp.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+    (status, ct, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn dashboard_serves_its_page_chart_code_and_web_assets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let web = tmp.path().join("web");
+    fake_web_assets(&web);
+    let app = router(AppState::open_with_web_assets(data_dir(), Some(&web)).await.unwrap());
+    let (s, ct, page) = text(&app, "/").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(ct.starts_with("text/html"), "{ct}");
+    for src in ["/assets/echarts.min.js", "/assets/topojson-client.min.js", "/assets/charts.js", "/assets/dashboard.js"] {
+        assert!(page.contains(&format!("<script src=\"{src}\"></script>")), "{src}");
+    }
+    assert!(!page.contains("assets-missing"));
+    // The libraries come from the web-assets directory, byte for byte.
+    assert_eq!(
+        text(&app, "/assets/echarts.min.js").await,
+        (StatusCode::OK, "text/javascript; charset=utf-8".into(), "/*fake echarts*/".into())
+    );
+    assert_eq!(text(&app, "/assets/iso-codes.json").await.2, r#"[["JP","JPN","392"]]"#);
+    assert!(text(&app, "/assets/countries-110m.json").await.2.contains("Topology"));
+    // The chart code is the report's (compiled in from chokepoint-report).
+    let (s, _, charts) = text(&app, "/assets/charts.js").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(charts, chokepoint_report::html::CHARTS_JS);
+    assert!(text(&app, "/assets/dashboard.js").await.2.contains("/api/history?"));
+    assert!(text(&app, "/assets/report.css").await.2.contains(".chart"));
+    let (s, _, body) = text(&app, "/assets/secrets.txt").await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+
+    // Without the assets: the API works, the page says what to install, the files are 404.
+    let app = router(AppState::open_with_web_assets(data_dir(), Some(&tmp.path().join("none"))).await.unwrap());
+    let (s, _, page) = text(&app, "/").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("id=\"assets-missing\"") && page.contains("scripts/web-assets.sh"), "{page}");
+    let (s, v) = get(&app, "/assets/echarts.min.js").await;
+    assert!(error(s, &v, StatusCode::NOT_FOUND, "not_found").contains("echarts.min.js is not installed"));
+    assert_eq!(text(&app, "/assets/charts.js").await.0, StatusCode::OK);
+    assert_eq!(get(&app, "/api/health").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn groups_with_members_of_the_last_trade_year() {
+    let app = app().await;
+    let (s, v) = get(&app, "/api/groups").await;
+    assert_eq!(s, StatusCode::OK);
+    let groups = v.as_array().unwrap();
+    let eu = groups.iter().find(|g| g["name"] == "EU27").unwrap();
+    // The mini bundle's last trade year is 2022: 27 members, Croatia since 2013, no GBR.
+    assert_eq!(eu["year"], 2022);
+    assert_eq!(eu["members"].as_array().unwrap().len(), 27);
+    assert!(eu["members"].as_array().unwrap().iter().any(|m| m == "HRV"));
+    assert!(!eu["members"].as_array().unwrap().iter().any(|m| m == "GBR"));
+    let g7 = groups.iter().find(|g| g["name"] == "G7").unwrap();
+    assert_eq!(g7["members"], serde_json::json!(["CAN", "DEU", "FRA", "GBR", "ITA", "JPN", "USA"]));
 }
