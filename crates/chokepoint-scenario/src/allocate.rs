@@ -138,8 +138,7 @@ pub fn optimise(offered: &[f64], loss: &[f64], preferred: &[(usize, usize)]) -> 
 
     // LP 1: the most the preferred pairs can carry.
     let (vars, x) = pair_vars(&pairs);
-    let total: Expression = x.iter().sum();
-    let mut lp = vars.maximise(total.clone()).using(microlp);
+    let mut lp = vars.maximise(total_of(&x)).using(microlp);
     lp = caps(lp, &pairs, &x, &sup, &imp, offered, loss, scale);
     let first = lp.solve().map_err(|e| AllocationError(e.to_string()))?;
     let best: f64 = x.iter().map(|v| first.value(*v)).sum();
