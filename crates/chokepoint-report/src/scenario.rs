@@ -11,7 +11,7 @@ use arrow::array::{ArrayRef, Float64Array, Int32Array, RecordBatch, StringArray}
 use arrow::datatypes::{DataType, Field, Schema};
 use comfy_table::{CellAlignment, Table, presets};
 
-use chokepoint_scenario::{ImporterRow, MonteCarloRow, ScenarioResult, SupplierRow};
+use chokepoint_scenario::{Allocation, ImporterRow, MonteCarloRow, ScenarioResult, SupplierRow};
 
 use crate::columns::string_lists;
 use crate::text::{pct, tonnes, usd};
@@ -45,6 +45,8 @@ pub fn scenario_batch(rows: &[ImporterRow]) -> Result<RecordBatch, arrow::error:
         num("loss_value_share_without_quantity"),
         opt("loss_share"),
         num("received_t"),
+        num("received_preferred_t"),
+        Field::new("allocation", DataType::Utf8, false),
         num("residual_t"),
         opt("residual_share"),
         num("displaced_t"),
@@ -77,6 +79,8 @@ pub fn scenario_batch(rows: &[ImporterRow]) -> Result<RecordBatch, arrow::error:
         f(&|r| r.loss_value_share_without_quantity),
         o(&|r| r.loss_share),
         f(&|r| r.received_t),
+        f(&|r| r.received_preferred_t),
+        s(&|r| r.allocation.clone()),
         f(&|r| r.residual_t),
         o(&|r| r.residual_share),
         f(&|r| r.displaced_t),
@@ -225,21 +229,27 @@ fn write_text(out: &mut dyn Write, r: &ScenarioResult, md: bool, max_suppliers: 
     } else {
         writeln!(out, "{}", r.title)?;
     }
-    writeln!(out, "{}{} scenario; baseline {}; source: {}", if md { "" } else { "  " }, r.kind, r.baseline_year, r.source)?;
+    writeln!(
+        out,
+        "{}{} scenario; baseline {}; allocation {}; source: {}",
+        if md { "" } else { "  " },
+        r.kind,
+        r.baseline_year,
+        r.allocation.name(),
+        r.source
+    )?;
     writeln!(out)?;
     for s in &r.summary {
         writeln!(out, "{}{s}", if md { "> " } else { "  " })?;
     }
     writeln!(out)?;
+    let optimised = r.allocation == Allocation::Optimise;
     let mut t = table(md);
-    t.set_header([
-        "importer",
-        "material",
-        "apparent supply t/yr",
-        "loss t",
-        "loss USD",
-        "loss share",
-        "received t",
+    let mut header = vec!["importer", "material", "apparent supply t/yr", "loss t", "loss USD", "loss share", "received t"];
+    if optimised {
+        header.push("of which preferred t");
+    }
+    header.extend([
         "residual t",
         "residual share",
         "displaced t",
@@ -248,8 +258,9 @@ fn write_text(out: &mut dyn Write, r: &ScenarioResult, md: bool, max_suppliers: 
         "residual USD",
         "filled by",
     ]);
+    t.set_header(header);
     for x in &r.rows {
-        t.add_row([
+        let mut row = vec![
             x.importer.clone(),
             x.material.clone(),
             if x.apparent_supply_t > 0.0 { tonnes(x.apparent_supply_t) } else { format!("net exporter ({})", tonnes(x.apparent_supply_t)) },
@@ -257,6 +268,11 @@ fn write_text(out: &mut dyn Write, r: &ScenarioResult, md: bool, max_suppliers: 
             usd(x.loss_usd),
             opt_pct(x.loss_share),
             tonnes(x.received_t),
+        ];
+        if optimised {
+            row.push(tonnes(x.received_preferred_t));
+        }
+        row.extend([
             tonnes(x.residual_t),
             opt_pct(x.residual_share),
             tonnes(x.displaced_t),
@@ -265,18 +281,21 @@ fn write_text(out: &mut dyn Write, r: &ScenarioResult, md: bool, max_suppliers: 
             x.residual_value_usd.map(usd).unwrap_or_else(|| "–".into()),
             x.filled_by.iter().take(3).map(|(c, v)| format!("{c} {}", tonnes(*v))).collect::<Vec<_>>().join(", "),
         ]);
+        t.add_row(row);
     }
-    right(&mut t, 2, 13);
+    right(&mut t, 2, if optimised { 14 } else { 13 });
     writeln!(out, "{t}")?;
     if !r.suppliers.is_empty() {
         writeln!(out)?;
-        // Every importing unit has a run of its own (its members as one party); the suppliers'
-        // figures differ only by that merge, so the text shows the first unit's run (JSON has all).
-        let first = r.suppliers[0].importer.clone();
-        let head = format!("Suppliers in the run for {first}, largest withheld then largest supplied (JSON lists every unit's run):");
+        // Every importing unit has a run of its own (its members as one party, and under the
+        // optimised allocation its own partners): one block of rows per unit and material.
+        let head = format!(
+            "Suppliers in each importer's run, largest withheld then largest supplied (at most {max_suppliers} per run and material; JSON lists all):"
+        );
         writeln!(out, "{}", if md { format!("{head}\n") } else { format!("  {head}") })?;
         let mut t = table(md);
         t.set_header([
+            "run",
             "material",
             "supplier",
             "exports t",
@@ -289,7 +308,7 @@ fn write_text(out: &mut dyn Write, r: &ScenarioResult, md: bool, max_suppliers: 
         ]);
         let mut shown = 0;
         let mut last: Option<(&str, &str)> = None;
-        for s in r.suppliers.iter().filter(|s| s.importer == first) {
+        for s in &r.suppliers {
             let key = (s.importer.as_str(), s.material.as_str());
             if last != Some(key) {
                 last = Some(key);
@@ -300,6 +319,7 @@ fn write_text(out: &mut dyn Write, r: &ScenarioResult, md: bool, max_suppliers: 
             }
             shown += 1;
             t.add_row([
+                s.importer.clone(),
                 s.material.clone(),
                 s.supplier.clone(),
                 tonnes(s.exports_t),
@@ -311,7 +331,7 @@ fn write_text(out: &mut dyn Write, r: &ScenarioResult, md: bool, max_suppliers: 
                 tonnes(s.spare_production_t),
             ]);
         }
-        right(&mut t, 2, 9);
+        right(&mut t, 3, 10);
         writeln!(out, "{t}")?;
     }
     if let Some(mc) = &r.monte_carlo {

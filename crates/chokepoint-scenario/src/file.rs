@@ -20,10 +20,15 @@
 //! [substitution]                      # optional; defaults in params/scenario.toml
 //! redirect_share = 0.1
 //! spare_production_share = 0.05
-//! allocation = "pro-rata"
 //! [[substitution.supplier]]
 //! country = "AUS"
 //! spare_production_share = 0.2
+//!
+//! [allocation]                        # optional; `--allocation` overrides the method
+//! method = "optimise"                 # or "pro-rata" (default; also `substitution.allocation`)
+//! [allocation.preferences]            # optimise: who is served first
+//! coalitions = ["G7", "EU27"]         # a supplier sharing one with the importer is its partner
+//! pairs = [{ supplier = "AUS", importer = "JPN" }]
 //!
 //! [probability]                       # optional: Monte Carlo settings
 //! draws = 10000
@@ -66,12 +71,57 @@ pub enum Destinations {
     Some(Vec<Located<String>>),
 }
 
-/// How importers share the substitution.
+/// How importers share the substitution (docs/methods.md §8, "Allocation").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Allocation {
     /// Pro-rata to losses (default).
     ProRata,
+    /// The linear programme: preferred pairs first, then pro-rata ([`crate::allocate`]).
+    Optimise,
+}
+
+impl Allocation {
+    /// `pro-rata` (also `prorata`, `pro_rata`) or `optimise` (also `optimize`); `None` otherwise.
+    pub fn parse(text: &str) -> Option<Allocation> {
+        match text.trim().to_lowercase().as_str() {
+            "pro-rata" | "prorata" | "pro_rata" => Some(Allocation::ProRata),
+            "optimise" | "optimize" => Some(Allocation::Optimise),
+            _ => None,
+        }
+    }
+
+    /// The name used in files and outputs: `pro-rata` or `optimise`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Allocation::ProRata => "pro-rata",
+            Allocation::Optimise => "optimise",
+        }
+    }
+}
+
+/// A preferred supplier → importer pair of the optimised allocation (ISO3 codes, groups or
+/// coalitions `A+B`; every member of `supplier` is preferred by every member of `importer`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreferredPair {
+    pub supplier: Located<String>,
+    pub importer: Located<String>,
+}
+
+/// `[allocation.preferences]`: who supplies whom first under the optimised allocation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Preferences {
+    /// Coalitions (groups such as `G7`, `EU27`, or `A+B+C`): a supplier that shares one with
+    /// an importer is its partner ("coalition partners first"; a member is its own partner).
+    pub coalitions: Vec<Located<String>>,
+    /// Explicit preferred pairs.
+    pub pairs: Vec<PreferredPair>,
+}
+
+impl Preferences {
+    pub fn is_empty(&self) -> bool {
+        self.coalitions.is_empty() && self.pairs.is_empty()
+    }
 }
 
 /// A per-supplier override of the substitution shares.
@@ -124,6 +174,8 @@ pub struct Scenario {
     pub redirect_share: Option<f64>,
     pub spare_production_share: Option<f64>,
     pub allocation: Allocation,
+    /// Preferred pairs of the optimised allocation (`[allocation.preferences]`).
+    pub preferences: Preferences,
     pub supplier_overrides: Vec<SupplierOverride>,
     pub probability: ProbabilitySettings,
 }
@@ -154,7 +206,31 @@ struct RawScenario {
     importers: Vec<Spanned<String>>,
     shock: RawShock,
     substitution: Option<RawSubstitution>,
+    allocation: Option<RawAllocation>,
     probability: Option<RawProbability>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAllocation {
+    method: Option<Spanned<String>>,
+    preferences: Option<RawPreferences>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPreferences {
+    #[serde(default)]
+    coalitions: Vec<Spanned<String>>,
+    #[serde(default)]
+    pairs: Vec<RawPair>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPair {
+    supplier: Spanned<String>,
+    importer: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -322,17 +398,34 @@ impl Scenario {
             },
         };
         let sub = raw.substitution.as_ref();
-        let allocation = match sub.and_then(|x| x.allocation.as_ref()) {
-            None => Allocation::ProRata,
-            Some(a) if matches!(a.get_ref().as_str(), "pro-rata" | "prorata" | "pro_rata") => Allocation::ProRata,
+        let method = |a: &Spanned<String>, field: &str| {
+            Allocation::parse(a.get_ref())
+                .ok_or_else(|| c.err(a, field, format!("{:?}: expected \"pro-rata\" or \"optimise\"", a.get_ref())))
+        };
+        let in_substitution = sub.and_then(|x| x.allocation.as_ref()).map(|a| method(a, "substitution.allocation")).transpose()?;
+        let in_allocation = match raw.allocation.as_ref().and_then(|x| x.method.as_ref()) {
+            None => None,
             Some(a) => {
-                return Err(c.err(
-                    a,
-                    "substitution.allocation",
-                    format!("{:?}: expected \"pro-rata\" (the LP allocation is not built yet)", a.get_ref()),
-                ));
+                let m = method(a, "allocation.method")?;
+                if in_substitution.is_some_and(|o| o != m) {
+                    return Err(c.err(a, "allocation.method", "contradicts `substitution.allocation`: give the method once"));
+                }
+                Some(m)
             }
         };
+        let allocation = in_allocation.or(in_substitution).unwrap_or(Allocation::ProRata);
+        let mut preferences = Preferences::default();
+        if let Some(p) = raw.allocation.as_ref().and_then(|x| x.preferences.as_ref()) {
+            for x in &p.coalitions {
+                preferences.coalitions.push(c.loc(x, "allocation.preferences.coalitions"));
+            }
+            for x in &p.pairs {
+                preferences.pairs.push(PreferredPair {
+                    supplier: c.loc(&x.supplier, "allocation.preferences.pairs.supplier"),
+                    importer: c.loc(&x.importer, "allocation.preferences.pairs.importer"),
+                });
+            }
+        }
         let mut supplier_overrides = Vec::new();
         for o in sub.map(|x| x.supplier.as_slice()).unwrap_or(&[]) {
             supplier_overrides.push(SupplierOverride {
@@ -386,6 +479,7 @@ impl Scenario {
             redirect_share: c.share(&sub.and_then(|x| x.redirect_share.clone()), "substitution.redirect_share")?,
             spare_production_share: c.share(&sub.and_then(|x| x.spare_production_share.clone()), "substitution.spare_production_share")?,
             allocation,
+            preferences,
             supplier_overrides,
             probability,
         })
@@ -430,6 +524,32 @@ spare_production_share = 0.2
         assert_eq!(s.supplier_overrides[0].spare_production_share, Some(0.2));
         assert_eq!(s.supplier_overrides[0].country.line, 14);
         assert_eq!(s.allocation, Allocation::ProRata);
+        assert!(s.preferences.is_empty());
+    }
+
+    #[test]
+    fn allocation_and_preferences() {
+        let text = format!(
+            "{OK}\n[allocation]\nmethod = \"optimise\"\n[allocation.preferences]\ncoalitions = [\"G7\"]\npairs = [{{ supplier = \"AUS\", importer = \"JPN+DEU\" }}]\n"
+        );
+        let s = Scenario::parse(&text, "s.toml").unwrap();
+        assert_eq!(s.allocation, Allocation::Optimise);
+        assert_eq!((s.preferences.coalitions[0].value.as_str(), s.preferences.coalitions[0].line), ("G7", 20));
+        let p = &s.preferences.pairs[0];
+        assert_eq!((p.supplier.value.as_str(), p.importer.value.as_str(), p.importer.line), ("AUS", "JPN+DEU", 21));
+        // The older key still works; both keys must agree; unknown methods name the choices.
+        let old = OK.replace("[[substitution.supplier]]", "[substitution]\nallocation = \"optimize\"\n[[substitution.supplier]]");
+        assert_eq!(Scenario::parse(&old, "s.toml").unwrap().allocation, Allocation::Optimise);
+        assert_eq!(
+            err(&format!("{old}\n[allocation]\nmethod = \"pro-rata\"\n")),
+            "s.toml:20: field `allocation.method`: contradicts `substitution.allocation`: give the method once"
+        );
+        assert_eq!(
+            err(&format!("{OK}\n[allocation]\nmethod = \"lp\"\n")),
+            "s.toml:18: field `allocation.method`: \"lp\": expected \"pro-rata\" or \"optimise\""
+        );
+        let e = err(&format!("{OK}\n[allocation.preferences]\npartners = [\"G7\"]\n"));
+        assert!(e.starts_with("s.toml:18: field `partners`: unknown field `partners`"), "{e}");
     }
 
     #[test]

@@ -4,11 +4,13 @@
 //!
 //! - [`file`]: scenario files (TOML) and their checks, errors with line and field;
 //! - [`params`]: `params/scenario.toml` (substitution defaults, JOGMEC target, WGI → probability);
-//! - [`model`]: the pure arithmetic (direct effect, pro-rata substitution, stockpile days);
+//! - [`model`]: the pure arithmetic (direct effect, substitution, stockpile days);
+//! - [`allocate`]: how importers share the substitution (pro-rata, or the LP with preferences);
 //! - [`baseline`]: the baseline market read from the store;
 //! - [`montecarlo`]: the probabilistic mode (WGI → annual probability, seeded ChaCha8 draws);
 //! - [`run`]: a scenario over the store → typed rows with provenance and a plain-language summary.
 
+pub mod allocate;
 pub mod baseline;
 pub mod file;
 pub mod model;
@@ -16,7 +18,7 @@ pub mod montecarlo;
 pub mod params;
 pub mod run;
 
-pub use file::Scenario;
+pub use file::{Allocation, Scenario};
 pub use montecarlo::{MonteCarloOptions, MonteCarloResult, MonteCarloRow};
 pub use params::ScenarioParams;
 pub use run::{ImporterRow, ScenarioRequest, ScenarioResult, SupplierRow, resolve, run_scenario};
@@ -36,6 +38,9 @@ pub enum ScenarioError {
     /// A command-line argument the data contradicts (e.g. an unknown `--importer`).
     #[error("{0}")]
     Usage(String),
+    /// The LP solver of the optimised allocation failed.
+    #[error(transparent)]
+    Allocation(#[from] allocate::AllocationError),
     #[error(transparent)]
     Data(#[from] chokepoint_metrics::dependency::DependencyError),
 }

@@ -15,10 +15,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
 use serde::Serialize;
 
-use crate::ScenarioRequest;
+use crate::{ScenarioError, ScenarioRequest};
 use crate::baseline::{ShockSpec, market_with_origins};
-use crate::model::{Capacity, Indexed, simulate_indexed};
-use crate::run::{Prepared, capacity_fn, unit_apparent_supply_t};
+use crate::model::{Capacity, Indexed, Rule, simulate_indexed};
+use crate::run::{Prepared, capacity_fn, rule, unit_apparent_supply_t};
 use chokepoint_metrics::method::MethodInfo;
 
 /// How many draws, which seed, whether to show a progress bar.
@@ -129,8 +129,14 @@ pub fn supplier_probabilities(req: &ScenarioRequest, p: &Prepared) -> Vec<Suppli
         .collect()
 }
 
-/// Run the Monte Carlo over a prepared scenario.
-pub fn monte_carlo(req: &ScenarioRequest, p: &Prepared, opts: MonteCarloOptions, info: &MethodInfo) -> MonteCarloResult {
+/// Run the Monte Carlo over a prepared scenario. Errors: the LP solver failing (optimised
+/// allocation).
+pub fn monte_carlo(
+    req: &ScenarioRequest,
+    p: &Prepared,
+    opts: MonteCarloOptions,
+    info: &MethodInfo,
+) -> Result<MonteCarloResult, ScenarioError> {
     let suppliers = supplier_probabilities(req, p);
     let probs: Vec<f64> = suppliers.iter().map(|s| s.annual_probability).collect();
     let bar = if opts.progress {
@@ -161,7 +167,7 @@ pub fn monte_carlo(req: &ScenarioRequest, p: &Prepared, opts: MonteCarloOptions,
             .map(|per_unit| {
                 per_unit
                     .iter()
-                    .map(|mm| {
+                    .map(|mm| -> Result<(f64, f64), ScenarioError> {
                         let mut m = mm.market.clone();
                         for (f, s) in m.flows.iter_mut().zip(&mm.flow_supplier) {
                             f.withheld = match s {
@@ -175,12 +181,12 @@ pub fn monte_carlo(req: &ScenarioRequest, p: &Prepared, opts: MonteCarloOptions,
                                 withholding[*party] = true;
                             }
                         }
-                        let o = simulate_indexed(&m, &withholding, &mm.capacity, req.scenario.duration_months);
-                        mm.unit.map_or((0.0, 0.0), |u| (o.loss_t[u], o.residual_t[u]))
+                        let o = simulate_indexed(&m, &withholding, &mm.capacity, mm.preferred.as_deref(), req.scenario.duration_months)?;
+                        Ok(mm.unit.map_or((0.0, 0.0), |u| (o.loss_t[u], o.residual_t[u])))
                     })
                     .collect()
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         cache.insert(set.clone(), figures);
     }
     let threshold = req.scenario.probability.loss_share_threshold.unwrap_or(req.params.probability.loss_share_threshold);
@@ -215,7 +221,7 @@ pub fn monte_carlo(req: &ScenarioRequest, p: &Prepared, opts: MonteCarloOptions,
             });
         }
     }
-    MonteCarloResult { draws: opts.draws, seed: opts.seed, suppliers, distinct_sets: cache.len(), rows }
+    Ok(MonteCarloResult { draws: opts.draws, seed: opts.seed, suppliers, distinct_sets: cache.len(), rows })
 }
 
 /// One (material, unit) market prepared for the draws.
@@ -227,6 +233,8 @@ struct McMarket {
     /// Per supplier: its party in the market (the unit when it is a member).
     supplier_party: Vec<Option<usize>>,
     capacity: Vec<Capacity>,
+    /// Preferred (supplier, importer) party pairs of the optimised allocation; `None`: pro-rata.
+    preferred: Option<Vec<(usize, usize)>>,
     /// The reporting unit's party.
     unit: Option<usize>,
 }
@@ -264,7 +272,11 @@ fn indexed_markets(req: &ScenarioRequest, p: &Prepared, suppliers: &[SupplierPro
                         .collect();
                     let capacity = market.parties.iter().map(|x| cap(x)).collect();
                     let unit = market.party(label);
-                    McMarket { market, flow_supplier, supplier_party, capacity, unit }
+                    let preferred = match rule(req, p, label, members) {
+                        Rule::ProRata => None,
+                        Rule::Optimise(set) => Some(market.pairs(&set)),
+                    };
+                    McMarket { market, flow_supplier, supplier_party, capacity, preferred, unit }
                 })
                 .collect()
         })

