@@ -2,6 +2,7 @@
 //! rare earths again — how short are we, who can fill the gap, how long do our stockpiles
 //! last?"
 //!
+//! - [`examples`]: the example scenarios shipped in `scenarios/`, by name;
 //! - [`file`]: scenario files (TOML) and their checks, errors with line and field;
 //! - [`params`]: `params/scenario.toml` (substitution defaults, JOGMEC target, WGI → probability);
 //! - [`model`]: the pure arithmetic (direct effect, pro-rata substitution, stockpile days);
@@ -10,6 +11,7 @@
 //! - [`run`]: a scenario over the store → typed rows with provenance and a plain-language summary.
 
 pub mod baseline;
+pub mod examples;
 pub mod file;
 pub mod model;
 pub mod montecarlo;
