@@ -31,6 +31,7 @@ pub struct MonteCarloOptions {
 
 /// A withholding supplier's annual disruption probability and where it comes from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SupplierProbability {
     pub supplier: String,
     /// Normalised WGI-PV used (null when the file gives p, or the supplier has no score).
@@ -45,6 +46,7 @@ pub struct SupplierProbability {
 /// The distribution of one reporting unit's loss and residual shortfall in one material,
 /// tonnes over the disruption.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MonteCarloRow {
     pub scenario: String,
     pub importer: String,
@@ -68,6 +70,7 @@ pub struct MonteCarloRow {
 
 /// The probabilistic result of a scenario.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MonteCarloResult {
     pub draws: u64,
     pub seed: u64,
