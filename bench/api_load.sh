@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load test of `chokepoint serve`: starts the server on 127.0.0.1 over a store, runs wrk
-# (Debian package `wrk`, installed here if missing) against /api/dependency for DURATION,
+# (Debian package `wrk`, installed here if missing) against /api/dependency (or URL_PATH,
+# e.g. /api/risk?method=geopolrisk,dera&importer=JPN&years=2022) for DURATION,
 # prints requests/s, p99 latency and the error count, and fails if any request failed.
 #
 # Environment (defaults):
@@ -50,7 +51,8 @@ for _ in $(seq 1 100); do
     sleep 0.2
 done
 # One request first: it must succeed, and it warms the file-metadata caches.
-rows="$(curl -fsS "$base$URL_PATH" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["rows"]))')"
+# Rows: `rows` of /api/dependency, else the first list of /api/risk (its methods' rows).
+rows="$(curl -fsS "$base$URL_PATH" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["rows"]) if "rows" in d else sum(len(v) for k, v in d.items() if k in ("geopolrisk","eu_crm","dera","crma","screen")))')"
 echo "binary: $CHOKEPOINT_BIN"
 echo "request: GET $URL_PATH ($rows rows), $DURATION, $CONNECTIONS connections, $THREADS wrk thread(s)"
 out="$(wrk --latency -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --timeout 30s "$base$URL_PATH")"

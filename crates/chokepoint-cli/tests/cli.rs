@@ -564,7 +564,7 @@ fn risk_screen_rows_formats_and_errors() {
     }
     let o = chokepoint(&data, &["risk", "--method", "geopolrisk", "--hs", "280530", "-i", "JPN"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("apply to --method screen only"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--hs applies to --method screen only"), "{}", stderr(&o));
 }
 
 #[test]

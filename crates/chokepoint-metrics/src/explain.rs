@@ -7,6 +7,7 @@ use crate::method::MethodInfo;
 
 /// The explanation of one result row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Explanation {
     /// Which row, e.g. `GeoPolRisk · JPN · Cobalt · 2022 · chokepoint convention`.
     pub title: String,
@@ -24,6 +25,7 @@ pub struct Explanation {
 
 /// One scalar of an equation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Term {
     /// Symbol as in the equation (`HHI`, `F`, `Σ g_i f_i`).
     pub symbol: String,
@@ -43,6 +45,7 @@ impl Term {
 
 /// A table of contributions (rows in the order of the sum, largest first).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExplainTable {
     pub title: String,
     pub columns: Vec<String>,
@@ -51,6 +54,7 @@ pub struct ExplainTable {
 
 /// One cell of an [`ExplainTable`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Cell {
     Text(String),

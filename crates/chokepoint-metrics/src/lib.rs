@@ -10,5 +10,6 @@ pub mod eu_crm;
 pub mod explain;
 pub mod geopolrisk;
 pub mod method;
+pub mod risk;
 mod scope;
 pub mod screen;

@@ -8,6 +8,7 @@ use chokepoint_data::Manifest;
 /// The provenance columns of a risk row (`method`, `method_version`, `params_version`,
 /// `sources`), the same for every row of one run of one method.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MethodInfo {
     /// Method id as given to `--method` (`geopolrisk`, `eu-crm`, `dera`, `screen`, `crma`).
     pub method: String,

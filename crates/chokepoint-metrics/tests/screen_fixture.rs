@@ -43,9 +43,7 @@ INSERT INTO baci_trade VALUES
 
 fn data_dir() -> &'static PathBuf {
     static DATA: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DATA
-        .get_or_init(|| MiniBundle::ingested(EXTRA_TRADE))
-        .1
+    &DATA.get_or_init(|| MiniBundle::ingested(EXTRA_TRADE)).1
 }
 
 fn request(importers: &[&str], scope: ProductScope, years: &[i32]) -> ScreenRequest {

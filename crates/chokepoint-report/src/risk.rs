@@ -105,3 +105,18 @@ pub fn write_geopolrisk(out: &mut dyn Write, rows: &[GeoPolRiskRow], notes: &[St
     };
     write_method_rows(out, rows, notes, format, None, table, geopolrisk_batch)
 }
+
+/// Write one method's rows (`chokepoint risk --method M`) in `format`, with its notes under
+/// the text formats: the renderer of its method ([`write_geopolrisk`],
+/// [`crate::eu_crm::write_eu_crm`], [`crate::dera_crma::write_dera`],
+/// [`crate::dera_crma::write_crma`], [`crate::screen::write_screen`]).
+pub fn write_method(out: &mut dyn Write, m: &chokepoint_metrics::risk::MethodOutput, format: Format) -> Result<(), ReportError> {
+    use chokepoint_metrics::risk::MethodRows;
+    match &m.rows {
+        MethodRows::Geopolrisk(rows) => write_geopolrisk(out, rows, &m.notes, format),
+        MethodRows::EuCrm(rows) => crate::eu_crm::write_eu_crm(out, rows, &m.notes, format),
+        MethodRows::Dera(rows) => crate::dera_crma::write_dera(out, rows, &m.notes, format),
+        MethodRows::Crma(rows) => crate::dera_crma::write_crma(out, rows, &m.notes, format),
+        MethodRows::Screen(rows) => crate::screen::write_screen(out, rows, &m.notes, format),
+    }
+}

@@ -249,15 +249,7 @@ fn write_text(out: &mut dyn Write, r: &ScenarioResult, md: bool, max_suppliers: 
     if optimised {
         header.push("of which preferred t");
     }
-    header.extend([
-        "residual t",
-        "residual share",
-        "displaced t",
-        "stock days",
-        "60-day stock covers",
-        "residual USD",
-        "filled by",
-    ]);
+    header.extend(["residual t", "residual share", "displaced t", "stock days", "60-day stock covers", "residual USD", "filled by"]);
     t.set_header(header);
     for x in &r.rows {
         let mut row = vec![

@@ -14,23 +14,7 @@ use chokepoint_metrics::method::MethodInfo;
 
 use crate::{Format, ReportError};
 
-/// One method's headline figure for one importer × material × year.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Headline {
-    pub importer: String,
-    pub year: i32,
-    pub material: String,
-    /// Column name, e.g. `geopolrisk_score`, `eu_crm_sr`, `dera_group`.
-    pub column: String,
-    pub value: HeadlineValue,
-}
-
-/// A numeric figure or a label (risk group, flag).
-#[derive(Debug, Clone, PartialEq)]
-pub enum HeadlineValue {
-    Number(f64),
-    Text(String),
-}
+pub use chokepoint_metrics::risk::{Headline, HeadlineValue};
 
 /// Headlines joined into rows, the importers in the order first seen, then year and material.
 #[derive(Debug, Clone, Default)]

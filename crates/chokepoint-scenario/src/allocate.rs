@@ -159,8 +159,7 @@ pub fn optimise(offered: &[f64], loss: &[f64], preferred: &[(usize, usize)]) -> 
 
     // Back to tonnes, within the caps exactly (the solver's values may overshoot by its
     // tolerance).
-    let mut flows: Vec<(usize, usize, f64)> =
-        pairs.iter().zip(&x).map(|(&(s, i), v)| (s, i, second.value(*v).max(0.0) * scale)).collect();
+    let mut flows: Vec<(usize, usize, f64)> = pairs.iter().zip(&x).map(|(&(s, i), v)| (s, i, second.value(*v).max(0.0) * scale)).collect();
     let mut out = vec![0.0; n];
     flows.iter().for_each(|f| out[f.0] += f.2);
     for f in flows.iter_mut() {

@@ -73,6 +73,7 @@ pub enum Destinations {
 
 /// How importers share the substitution (docs/methods.md §8, "Allocation").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Allocation {
     /// Pro-rata to losses (default).

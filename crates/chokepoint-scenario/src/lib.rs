@@ -2,6 +2,7 @@
 //! rare earths again — how short are we, who can fill the gap, how long do our stockpiles
 //! last?"
 //!
+//! - [`examples`]: the example scenarios shipped in `scenarios/`, by name;
 //! - [`file`]: scenario files (TOML) and their checks, errors with line and field;
 //! - [`params`]: `params/scenario.toml` (substitution defaults, JOGMEC target, WGI → probability);
 //! - [`model`]: the pure arithmetic (direct effect, substitution, stockpile days);
@@ -12,6 +13,7 @@
 
 pub mod allocate;
 pub mod baseline;
+pub mod examples;
 pub mod file;
 pub mod model;
 pub mod montecarlo;

@@ -15,10 +15,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
 use serde::Serialize;
 
-use crate::{ScenarioError, ScenarioRequest};
 use crate::baseline::{ShockSpec, market_with_origins};
 use crate::model::{Capacity, Indexed, Rule, simulate_indexed};
 use crate::run::{Prepared, capacity_fn, rule, unit_apparent_supply_t};
+use crate::{ScenarioError, ScenarioRequest};
 use chokepoint_metrics::method::MethodInfo;
 
 /// How many draws, which seed, whether to show a progress bar.
@@ -31,6 +31,7 @@ pub struct MonteCarloOptions {
 
 /// A withholding supplier's annual disruption probability and where it comes from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SupplierProbability {
     pub supplier: String,
     /// Normalised WGI-PV used (null when the file gives p, or the supplier has no score).
@@ -45,6 +46,7 @@ pub struct SupplierProbability {
 /// The distribution of one reporting unit's loss and residual shortfall in one material,
 /// tonnes over the disruption.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MonteCarloRow {
     pub scenario: String,
     pub importer: String,
@@ -68,6 +70,7 @@ pub struct MonteCarloRow {
 
 /// The probabilistic result of a scenario.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MonteCarloResult {
     pub draws: u64,
     pub seed: u64,

@@ -299,6 +299,7 @@ impl ScenarioRequest {
 /// The effect on one reporting unit × material. Tonnes and USD are over the disruption
 /// (`duration_months`); shares are of the unit's annual apparent supply.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImporterRow {
     pub scenario: String,
     pub importer: String,
@@ -366,6 +367,7 @@ pub struct ImporterRow {
 
 /// What one supplier withholds, redirects and adds, as seen from one reporting unit's run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SupplierRow {
     pub scenario: String,
     /// The reporting unit of the run.
@@ -384,6 +386,7 @@ pub struct SupplierRow {
 
 /// The result of a scenario run.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScenarioResult {
     pub title: String,
     pub source: String,

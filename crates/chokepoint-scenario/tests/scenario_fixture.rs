@@ -21,9 +21,7 @@ INSERT INTO baci_trade VALUES
 
 fn data_dir() -> &'static PathBuf {
     static DATA: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DATA
-        .get_or_init(|| MiniBundle::ingested(EXTRA_TRADE))
-        .1
+    &DATA.get_or_init(|| MiniBundle::ingested(EXTRA_TRADE)).1
 }
 
 /// China withholds half of its rare-earth exports from everyone for six months; no spare
@@ -280,7 +278,9 @@ fn near(a: f64, b: f64) {
 /// here countries).
 #[test]
 fn optimised_allocation_by_hand() {
-    let text = format!("{CHN_REE}\n[allocation]\nmethod = \"optimise\"\n[allocation.preferences]\npairs = [{{ supplier = \"AUS\", importer = \"JPN\" }}]\n");
+    let text = format!(
+        "{CHN_REE}\n[allocation]\nmethod = \"optimise\"\n[allocation.preferences]\npairs = [{{ supplier = \"AUS\", importer = \"JPN\" }}]\n"
+    );
     let r = run(&text).unwrap();
     assert_eq!(r.allocation, chokepoint_scenario::Allocation::Optimise);
     let pro = run(CHN_REE).unwrap();

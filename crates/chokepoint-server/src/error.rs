@@ -1,4 +1,5 @@
-//! The API's error: an HTTP status and a JSON body `{"error": "...", "kind": "..."}`.
+//! The API's error: an HTTP status and a JSON body `{"error": "...", "kind": "..."}`, with
+//! `file`, `line` and `field` for a scenario file that does not check.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -7,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use chokepoint_metrics::dependency::DependencyError;
+use chokepoint_scenario::ScenarioError;
 
 /// What went wrong, for clients that branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -19,6 +21,9 @@ pub enum ErrorKind {
     NotFound,
     /// 413: the request body is larger than [`crate::MAX_BODY_BYTES`].
     TooLarge,
+    /// 422: a scenario file (TOML) that does not parse or names what the store lacks; the
+    /// body has the `line` and `field`.
+    InvalidScenario,
     /// 500: the query engine failed (the message says how).
     Internal,
 }
@@ -29,6 +34,15 @@ pub struct ErrorBody {
     /// What went wrong and, where it applies, what to write instead.
     pub error: String,
     pub kind: ErrorKind,
+    /// Scenario errors: the file (`scenarios/NAME.toml`, or `request body`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Scenario errors: the 1-based line of the TOML (0 when the parser gives none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// Scenario errors: the dotted field, e.g. `shock.fraction`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// An error answer: status and body.
@@ -39,24 +53,28 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    fn new(status: StatusCode, kind: ErrorKind, msg: impl Into<String>) -> ApiError {
+        ApiError { status, body: ErrorBody { error: msg.into(), kind, file: None, line: None, field: None } }
+    }
+
     /// 400 `usage`.
     pub fn usage(msg: impl Into<String>) -> ApiError {
-        ApiError { status: StatusCode::BAD_REQUEST, body: ErrorBody { error: msg.into(), kind: ErrorKind::Usage } }
+        ApiError::new(StatusCode::BAD_REQUEST, ErrorKind::Usage, msg)
     }
 
     /// 404 `not_found`.
     pub fn not_found(msg: impl Into<String>) -> ApiError {
-        ApiError { status: StatusCode::NOT_FOUND, body: ErrorBody { error: msg.into(), kind: ErrorKind::NotFound } }
+        ApiError::new(StatusCode::NOT_FOUND, ErrorKind::NotFound, msg)
     }
 
     /// 413 `too_large`.
     pub fn too_large(msg: impl Into<String>) -> ApiError {
-        ApiError { status: StatusCode::PAYLOAD_TOO_LARGE, body: ErrorBody { error: msg.into(), kind: ErrorKind::TooLarge } }
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorKind::TooLarge, msg)
     }
 
     /// 500 `internal`.
     pub fn internal(msg: impl Into<String>) -> ApiError {
-        ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, body: ErrorBody { error: msg.into(), kind: ErrorKind::Internal } }
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Internal, msg)
     }
 }
 
@@ -70,6 +88,25 @@ impl From<DependencyError> for ApiError {
                 tracing::error!("query failed: {other}");
                 ApiError::internal(format!("the query failed: {other}"))
             }
+        }
+    }
+}
+
+/// A scenario file's error ([`ScenarioError::File`]) → 422 `invalid_scenario` with file,
+/// line and field; other usage errors → 400, no trade → 404, query errors → 500.
+impl From<ScenarioError> for ApiError {
+    fn from(e: ScenarioError) -> ApiError {
+        match e {
+            ScenarioError::File { ref file, line, ref field, .. } => {
+                let mut a = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorKind::InvalidScenario, e.to_string());
+                a.body.file = Some(file.clone());
+                a.body.line = Some(line);
+                a.body.field = Some(field.clone());
+                a
+            }
+            ScenarioError::Data(d) => d.into(),
+            other if other.is_usage() => ApiError::usage(other.to_string()),
+            other => ApiError::internal(other.to_string()),
         }
     }
 }

@@ -23,7 +23,7 @@ use chokepoint_report::html::{AREA_SUPPLIERS, ImporterChart, importer_chart};
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::params::{self, BasisParam, DependencyParams};
+use crate::params::{self, BasisParam, DependencyParams, FromPairs};
 
 /// Most materials or HS6 codes in one history request (each one is a series per importer
 /// and year).

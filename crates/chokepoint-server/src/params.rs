@@ -1,6 +1,7 @@
-//! Request parameters: the query strings (or JSON bodies) of `/api/dependency` and
-//! `/api/risk`, their limits, and their translation into the library's requests — the same
-//! requests `chokepoint dependency` and `chokepoint risk` build from their flags.
+//! Request parameters: the query strings (or JSON bodies) of `/api/dependency`,
+//! `/api/risk` and `/api/scenario`, their limits, and their translation into the library's
+//! requests — the same requests `chokepoint dependency`, `chokepoint risk` and
+//! `chokepoint scenario run` build from their flags.
 
 use std::collections::BTreeSet;
 
@@ -8,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use chokepoint_metrics::dependency::{Basis, DependencyRequest, ItemSelection, Thresholds};
-use chokepoint_metrics::geopolrisk::{Convention, GeoPolRiskRequest};
+use chokepoint_metrics::dera::DeraBasis;
+use chokepoint_metrics::geopolrisk::Convention;
+use chokepoint_metrics::risk::{Method, RiskOptions, Selection};
+use chokepoint_metrics::screen::{Persistence, Thresholds as ScreenThresholds};
 use chokepoint_model::hubs::HubList;
 use chokepoint_model::importer::{CountryGroups, ImporterSpec};
 
@@ -22,6 +26,9 @@ pub const MAX_ITEMS: usize = 80;
 pub const MAX_YEARS: usize = 30;
 /// Most watched suppliers in one request.
 pub const MAX_WATCH: usize = 10;
+/// Most Monte Carlo draws of one `/api/scenario` request (the CLI has no cap; the default of
+/// `params/scenario.toml` is 10,000).
+pub const MAX_DRAWS: u64 = 10_000;
 
 /// Default importing units, as the CLI's.
 pub const DEFAULT_IMPORTERS: &str = "JPN,DEU,JPN+DEU";
@@ -72,15 +79,6 @@ pub struct DependencyParams {
     pub min_import_usd: Option<f64>,
 }
 
-/// Risk method of `/api/risk`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum RiskMethod {
-    /// GeoPolRisk (Koyamparambath et al. 2024; METHODS.md §2).
-    #[default]
-    Geopolrisk,
-}
-
 /// How GeoPolRisk treats trade between the members of a coalition or group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -94,25 +92,74 @@ pub enum ConventionParam {
     Both,
 }
 
-/// Parameters of `/api/risk`: the flags of `chokepoint risk` for one method.
+/// Basis of DERA's import shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeraBasisParam {
+    /// Tonnes (BACI quantity), like the production basis (default).
+    Quantity,
+    /// USD (BACI value).
+    Value,
+}
+
+/// Parameters of `/api/risk`: the flags of `chokepoint risk` that make sense over HTTP (the
+/// parameters files of `--eu-crm-params`, `--dera-params`, `--crma-params` and `--groups`
+/// are the server's shipped ones). An option of a method that is not run is a 400.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, IntoParams, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct RiskParams {
-    /// Method. Default `geopolrisk`.
-    pub method: Option<RiskMethod>,
+    /// Methods, comma-separated: `geopolrisk`, `eu-crm`, `dera`, `crma`, `screen`. Default
+    /// `geopolrisk`. With two or more, the answer starts with the side-by-side rows.
+    #[param(example = "geopolrisk,dera")]
+    pub method: Option<String>,
     /// Importing units, as in `/api/dependency`. Default `JPN,DEU,JPN+DEU`; at most 10.
     #[param(example = "JPN,DEU,JPN%2BDEU")]
     pub importer: Option<String>,
     /// Materials by name or symbol; repeat for several; none = every material. At most 80.
     #[serde(default)]
     pub material: Vec<String>,
-    /// Years as in `/api/dependency`; default every year with production and trade data. At most 30.
+    /// Years as in `/api/dependency`; default every year the method can score (the screen:
+    /// the latest). At most 30.
     pub years: Option<String>,
-    /// GeoPolRisk coalition convention. Default `chokepoint`.
-    pub convention: Option<ConventionParam>,
     /// Add an explanation (equation, terms with their source columns) per row. Default false.
     pub explain: Option<bool>,
+    /// GeoPolRisk: coalition convention. Default `chokepoint`.
+    pub convention: Option<ConventionParam>,
+    /// DERA: basis of the import shares. Default `quantity` (tonnes).
+    pub dera_basis: Option<DeraBasisParam>,
+    /// CRMA: the benchmark share, strictly between 0 and 1. Default 0.65 (Art. 5(1)(d)).
+    pub crma_benchmark: Option<f64>,
+    /// CRMA: every material, not only the strategic raw materials. Default false.
+    pub all_materials: Option<bool>,
+    /// Screen: only these HS6 products, comma-separated (not with `material`). At most 80.
+    pub hs: Option<String>,
+    /// Screen criterion 1: HHI of extra-bloc imports above this, 0–1. Default 0.4.
+    pub screen_hhi: Option<f64>,
+    /// Screen criterion 2 (Commission): extra-bloc share of imports above this, 0–1. Default 0.5.
+    pub screen_extra_share: Option<f64>,
+    /// Screen criterion 3: extra-bloc imports / exports above this, ≥ 0. Default 1.
+    pub screen_ratio: Option<f64>,
+    /// Screen criterion 2 (GeoDep): HHI of world exports above this, 0–1. Default 0.4.
+    pub screen_world_hhi: Option<f64>,
+    /// Screen (GeoDep): the criteria hold in K of the N years ending with the year, `K/N`. Default `2/3`.
+    pub persistence: Option<String>,
+}
+
+/// Query parameters of `/api/scenario` (GET: `name` names a shipped scenario; POST: the body
+/// is the scenario file, TOML, and `name` is not given).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScenarioQuery {
+    /// A shipped scenario (`/api/scenarios`), e.g. `chn-gallium-germanium-2023`. GET only.
+    pub name: Option<String>,
+    /// Importing units instead of the file's (default JPN, DEU, JPN+DEU), comma-separated; at most 10.
+    pub importer: Option<String>,
+    /// Probabilistic mode: this many Monte Carlo draws, 1–10,000 ([`MAX_DRAWS`]); also on
+    /// when the file has a `[probability]` table (its `draws` capped the same way).
+    pub draws: Option<u64>,
+    /// Seed of the Monte Carlo generator (ChaCha8); the same seed gives the same answer.
+    pub seed: Option<u64>,
 }
 
 /// `key=value` pairs of a query string, percent-decoded (`+` decoded as a space).
@@ -144,13 +191,16 @@ fn unknown(key: &str, known: &[&str]) -> ApiError {
     ApiError::usage(format!("unknown parameter {key:?}; known: {}", known.join(", ")))
 }
 
-impl DependencyParams {
-    const KEYS: [&str; 10] =
-        ["importer", "material", "hs", "years", "basis", "watch", "top_share_threshold", "hhi_threshold", "rivals", "min_import_usd"];
+/// Parameters read from a query string (GET) as well as from a JSON body (POST).
+pub trait FromPairs: serde::de::DeserializeOwned + Sized {
+    /// From query-string pairs ([`pairs`]).
+    fn from_pairs(pairs: &[(String, String)]) -> Result<Self, ApiError>;
+}
 
+impl FromPairs for DependencyParams {
     /// From query-string pairs. Errors (400): an unknown or repeated key, a value of the
     /// wrong type.
-    pub fn from_pairs(pairs: &[(String, String)]) -> Result<DependencyParams, ApiError> {
+    fn from_pairs(pairs: &[(String, String)]) -> Result<DependencyParams, ApiError> {
         let mut p = DependencyParams::default();
         for (k, v) in pairs {
             match k.as_str() {
@@ -177,6 +227,11 @@ impl DependencyParams {
         }
         Ok(p)
     }
+}
+
+impl DependencyParams {
+    const KEYS: [&str; 10] =
+        ["importer", "material", "hs", "years", "basis", "watch", "top_share_threshold", "hhi_threshold", "rivals", "min_import_usd"];
 
     /// The library request, with the CLI's defaults. Errors (400): a malformed or unknown
     /// importer, years that do not parse or run backwards, a threshold outside 0–1, a
@@ -230,24 +285,98 @@ impl DependencyParams {
 }
 
 impl RiskParams {
-    const KEYS: [&str; 6] = ["method", "importer", "material", "years", "convention", "explain"];
+    const KEYS: [&str; 15] = [
+        "method",
+        "importer",
+        "material",
+        "years",
+        "explain",
+        "convention",
+        "dera_basis",
+        "crma_benchmark",
+        "all_materials",
+        "hs",
+        "screen_hhi",
+        "screen_extra_share",
+        "screen_ratio",
+        "screen_world_hhi",
+        "persistence",
+    ];
 
-    /// From query-string pairs. Errors (400) as [`DependencyParams::from_pairs`].
-    pub fn from_pairs(pairs: &[(String, String)]) -> Result<RiskParams, ApiError> {
+    /// The methods, the selection and the methods' options: the library's request of
+    /// `chokepoint risk` ([`chokepoint_metrics::risk`]), with the CLI's defaults. Errors
+    /// (400): an unknown method, an option of a method that is not run, `hs` with
+    /// `material`, and those of [`DependencyParams::request`].
+    pub fn request(&self, groups: &CountryGroups) -> Result<(Vec<Method>, Selection, RiskOptions), ApiError> {
+        let mut methods = Vec::new();
+        for id in list(self.method.as_deref().unwrap_or("geopolrisk")) {
+            methods.push(Method::from_id(&id).map_err(|e| ApiError::usage(format!("method: {e}")))?);
+        }
+        if methods.is_empty() {
+            return Err(ApiError::usage("method is empty: write e.g. method=geopolrisk,dera"));
+        }
+        methods.sort();
+        methods.dedup();
+        let screen_hs = match &self.hs {
+            Some(_) if !self.material.is_empty() => return Err(ApiError::usage("give hs or material, not both")),
+            Some(hs) => limit("hs", list(hs), MAX_ITEMS)?,
+            None => Vec::new(),
+        };
+        let d = ScreenThresholds::default();
+        let opts = RiskOptions {
+            conventions: self.convention.map(|c| match c {
+                ConventionParam::Chokepoint => vec![Convention::Chokepoint],
+                ConventionParam::Reference => vec![Convention::Reference],
+                ConventionParam::Both => vec![Convention::Chokepoint, Convention::Reference],
+            }),
+            dera_basis: self.dera_basis.map(|b| match b {
+                DeraBasisParam::Quantity => DeraBasis::Quantity,
+                DeraBasisParam::Value => DeraBasis::Value,
+            }),
+            crma_benchmark: self.crma_benchmark,
+            crma_all_materials: self.all_materials.unwrap_or(false),
+            screen_hs,
+            screen_thresholds: ScreenThresholds {
+                hhi_extra: self.screen_hhi.unwrap_or(d.hhi_extra),
+                extra_share: self.screen_extra_share.unwrap_or(d.extra_share),
+                import_export_ratio: self.screen_ratio.unwrap_or(d.import_export_ratio),
+                world_export_hhi: self.screen_world_hhi.unwrap_or(d.world_export_hhi),
+            },
+            persistence: match &self.persistence {
+                Some(p) => p.parse::<Persistence>().map_err(|e| ApiError::usage(format!("persistence: {e}")))?,
+                None => Persistence::default(),
+            },
+            ..RiskOptions::default()
+        };
+        if let Some((key, method)) = opts.inapplicable(&methods) {
+            return Err(ApiError::usage(format!("{key} applies to method={} only, which is not among the methods run", method.id())));
+        }
+        let sel = Selection {
+            importers: importers(self.importer.as_deref(), groups)?,
+            groups: groups.clone(),
+            items: if self.material.is_empty() {
+                ItemSelection::AllMaterials
+            } else {
+                ItemSelection::Materials(materials(&self.material)?)
+            },
+            years: years(self.years.as_deref())?,
+            explain: self.explain.unwrap_or(false),
+        };
+        Ok((methods, sel, opts))
+    }
+}
+
+impl FromPairs for RiskParams {
+    /// Errors (400) as [`DependencyParams::from_pairs`].
+    fn from_pairs(pairs: &[(String, String)]) -> Result<RiskParams, ApiError> {
         let mut p = RiskParams::default();
         for (k, v) in pairs {
             match k.as_str() {
-                "method" => set(
-                    &mut p.method,
-                    k,
-                    match v.trim() {
-                        "geopolrisk" => RiskMethod::Geopolrisk,
-                        _ => return Err(ApiError::usage(format!("method: {v:?} is not served; known: geopolrisk"))),
-                    },
-                )?,
+                "method" | "methods" => set(&mut p.method, k, v.clone())?,
                 "importer" | "importers" => set(&mut p.importer, k, v.clone())?,
                 "material" => p.material.push(v.clone()),
                 "years" | "year" => set(&mut p.years, k, v.clone())?,
+                "explain" => set(&mut p.explain, k, boolean(k, v)?)?,
                 "convention" => set(
                     &mut p.convention,
                     k,
@@ -258,31 +387,70 @@ impl RiskParams {
                         _ => return Err(ApiError::usage(format!("convention: {v:?} is not chokepoint, reference or both"))),
                     },
                 )?,
-                "explain" => set(&mut p.explain, k, boolean(k, v)?)?,
+                "dera_basis" => set(
+                    &mut p.dera_basis,
+                    k,
+                    match v.trim() {
+                        "quantity" => DeraBasisParam::Quantity,
+                        "value" => DeraBasisParam::Value,
+                        _ => return Err(ApiError::usage(format!("dera_basis: {v:?} is not quantity or value"))),
+                    },
+                )?,
+                "crma_benchmark" => set(&mut p.crma_benchmark, k, number(k, v)?)?,
+                "all_materials" => set(&mut p.all_materials, k, boolean(k, v)?)?,
+                "hs" => set(&mut p.hs, k, v.clone())?,
+                "screen_hhi" => set(&mut p.screen_hhi, k, number(k, v)?)?,
+                "screen_extra_share" => set(&mut p.screen_extra_share, k, number(k, v)?)?,
+                "screen_ratio" => set(&mut p.screen_ratio, k, number(k, v)?)?,
+                "screen_world_hhi" => set(&mut p.screen_world_hhi, k, number(k, v)?)?,
+                "persistence" => set(&mut p.persistence, k, v.clone())?,
+                _ => return Err(unknown(k, &Self::KEYS)),
+            }
+        }
+        Ok(p)
+    }
+}
+
+impl ScenarioQuery {
+    const KEYS: [&str; 4] = ["name", "importer", "draws", "seed"];
+
+    /// From query-string pairs. Errors (400): an unknown or repeated key, draws or seed not
+    /// a whole number.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<ScenarioQuery, ApiError> {
+        let whole = |k: &str, v: &str| -> Result<u64, ApiError> {
+            v.trim().parse().map_err(|_| ApiError::usage(format!("{k}: {v:?} is not a whole number ≥ 0")))
+        };
+        let mut p = ScenarioQuery::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "name" => set(&mut p.name, k, v.clone())?,
+                "importer" | "importers" => set(&mut p.importer, k, v.clone())?,
+                "draws" => set(&mut p.draws, k, whole(k, v)?)?,
+                "seed" => set(&mut p.seed, k, whole(k, v)?)?,
                 _ => return Err(unknown(k, &Self::KEYS)),
             }
         }
         Ok(p)
     }
 
-    /// The GeoPolRisk request. Errors (400) as [`DependencyParams::request`].
-    pub fn geopolrisk_request(&self, groups: &CountryGroups) -> Result<GeoPolRiskRequest, ApiError> {
-        Ok(GeoPolRiskRequest {
-            importers: importers(self.importer.as_deref(), groups)?,
-            groups: groups.clone(),
-            items: if self.material.is_empty() {
-                ItemSelection::AllMaterials
-            } else {
-                ItemSelection::Materials(materials(&self.material)?)
-            },
-            years: years(self.years.as_deref())?,
-            conventions: match self.convention.unwrap_or_default() {
-                ConventionParam::Chokepoint => vec![Convention::Chokepoint],
-                ConventionParam::Reference => vec![Convention::Reference],
-                ConventionParam::Both => vec![Convention::Chokepoint, Convention::Reference],
-            },
-            explain: self.explain.unwrap_or(false),
-        })
+    /// The importing units instead of the file's, if given. Errors (400) as for `/api/dependency`.
+    pub fn importers(&self, groups: &CountryGroups) -> Result<Option<Vec<ImporterSpec>>, ApiError> {
+        self.importer.as_deref().map(|i| importers(Some(i), groups)).transpose()
+    }
+
+    /// Check draws against [`MAX_DRAWS`]: the requested ones, else those of the file.
+    /// Errors (400): 0 draws, or more than the cap.
+    pub fn check_draws(&self, file_draws: Option<u64>) -> Result<(), ApiError> {
+        match (self.draws, file_draws) {
+            (Some(0), _) => Err(ApiError::usage("draws: at least 1")),
+            (Some(n), _) if n > MAX_DRAWS => {
+                Err(ApiError::usage(format!("draws: {n} is over the API's cap of {MAX_DRAWS} per request (the CLI has none)")))
+            }
+            (None, Some(n)) if n > MAX_DRAWS => Err(ApiError::usage(format!(
+                "the scenario's [probability] draws = {n} is over the API's cap of {MAX_DRAWS} per request: give draws={MAX_DRAWS} or fewer"
+            ))),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The API in-process (`tower::ServiceExt::oneshot`) over the mini bundle
-//! (`chokepoint_data::fixtures`): status codes, bodies with hand-computed values, every
-//! error kind, and the OpenAPI document.
+//! (`chokepoint_data::fixtures`): status codes, bodies with hand-computed values or the
+//! library's own answer for the same request, every error kind, and the OpenAPI document.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -13,6 +13,11 @@ use tower::ServiceExt;
 
 use chokepoint_data::fixtures::MiniBundle;
 use chokepoint_data::ingest::geopolrisk::{GeopolriskOptions, ingest_geopolrisk};
+use chokepoint_metrics::dependency::ItemSelection;
+use chokepoint_metrics::risk::{Method, RiskOptions, Selection, run_method};
+use chokepoint_model::importer::CountryGroups;
+use chokepoint_scenario::{Scenario, ScenarioParams, ScenarioRequest, examples, run_scenario};
+use chokepoint_server::params::MAX_DRAWS;
 use chokepoint_server::{AppState, MAX_BODY_BYTES, router};
 
 /// A fresh store of the mini bundle under `dir`.
@@ -152,8 +157,8 @@ async fn risk_geopolrisk_by_hand() {
     let app = app().await;
     let (s, v) = get(&app, "/api/risk?method=geopolrisk&importer=JPN&material=rare+earths&years=2022&explain=true").await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["method"], "geopolrisk");
-    let r = &v["rows"][0];
+    assert!(v.get("side_by_side").is_none(), "one method: no side-by-side table");
+    let r = &v["geopolrisk"][0];
     // World production 2022: CHN 210,000, AUS 17,660, TWN 10 t. JPN: CHN 30 t, AUS 5 t.
     let p = 227_670.0;
     let hhi = (210_000f64.powi(2) + 17_660f64.powi(2) + 100.0) / (p * p);
@@ -165,7 +170,8 @@ async fn risk_geopolrisk_by_hand() {
     close(&r["price_usd_per_t"], 400_000.0 / 35.0);
     assert_eq!(r["method"], "geopolrisk", "method info is flattened into the row");
     assert_eq!(v["explanations"].as_array().unwrap().len(), 1);
-    assert_eq!(v["info"]["method"], "geopolrisk");
+    assert_eq!(v["methods"][0]["method"], "geopolrisk");
+    assert!(v["notes"]["geopolrisk"][0].as_str().unwrap().contains("score = production HHI"), "{v}");
 
     // A year without production data is a usage error.
     let (s, e) = get(&app, "/api/risk?importer=JPN&material=REE&years=2010").await;
@@ -192,7 +198,9 @@ async fn every_error_kind() {
     let many = (0..81).map(|i| format!("material=m{i}")).collect::<Vec<_>>().join("&");
     assert!(usage(get(&app, &format!("/api/dependency?{many}")).await).contains("at most 80"));
     assert!(usage(get(&app, "/api/dependency?years=1990..2024").await).contains("at most 30"));
-    assert!(usage(get(&app, "/api/risk?method=tea-leaves").await).contains("not served"));
+    assert!(
+        usage(get(&app, "/api/risk?method=tea-leaves").await).contains("\"tea-leaves\" is not a risk method; known: geopolrisk, eu-crm")
+    );
     // JSON bodies: malformed, unknown field, wrong content type.
     assert!(usage(post(&app, "/api/dependency", "{").await).contains("JSON body"));
     assert!(usage(post(&app, "/api/dependency", r#"{"importers": "JPN"}"#).await).contains("unknown field"));
@@ -258,9 +266,12 @@ async fn openapi_lists_every_route() {
             ("/api/openapi.json", "get"),
             ("/api/risk", "get"),
             ("/api/risk", "post"),
+            ("/api/scenario", "get"),
+            ("/api/scenario", "post"),
+            ("/api/scenarios", "get"),
         ]
     );
-    // Every listed GET answers (not the fallback's 404).
+    // Every listed GET answers (not the fallback's 404; `/api/scenario` without a name is a 400).
     for (p, m) in &listed {
         if *m == "get" {
             let resp = app.clone().oneshot(Request::get(*p).body(Body::empty()).unwrap()).await.unwrap();
@@ -274,7 +285,42 @@ async fn openapi_lists_every_route() {
         names,
         ["importer", "material", "hs", "years", "basis", "watch", "top_share_threshold", "hhi_threshold", "rivals", "min_import_usd"]
     );
-    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    assert!(doc["components"]["schemas"]["ErrorBody"]["properties"]["line"].is_object());
+    // The row schemas are described, not bare objects.
+    let schemas = &doc["components"]["schemas"];
+    let props = |name: &str| -> Vec<String> {
+        let s = &schemas[name];
+        // A row with flattened MethodInfo is an allOf of its own properties and MethodInfo's.
+        let parts: Vec<&Value> = match s["allOf"].as_array() {
+            Some(all) => all.iter().collect(),
+            None => vec![s],
+        };
+        parts.iter().filter_map(|p| p["properties"].as_object()).flat_map(|o| o.keys().cloned()).collect()
+    };
+    for (schema, fields) in [
+        ("DependencyRow", &["top_share", "hhi", "import_value_usd", "watch_shares"][..]),
+        ("DependencyResponse", &["rows", "totals", "provenance", "notices"]),
+        ("GeoPolRiskRow", &["score", "cf_kg_cu_eq_per_kg", "imports_t"]),
+        ("EuCrmRow", &["supply_risk", "import_reliance"]),
+        ("DeraRow", &["production_hhi", "import_group"]),
+        ("CrmaRow", &["top_third_share", "over_benchmark"]),
+        ("ScreenRow", &["hhi_extra", "dependent"]),
+        ("MethodInfo", &["method", "method_version", "params_version", "sources"]),
+        ("RiskResponse", &["side_by_side", "geopolrisk", "eu_crm", "dera", "crma", "screen", "methods", "notes"]),
+        ("ScenarioResult", &["rows", "suppliers", "monte_carlo", "summary"]),
+        ("ImporterRow", &["loss_t", "residual_t", "stock_days_needed"]),
+        ("ScenarioSummary", &["name", "title", "description"]),
+    ] {
+        let have = props(schema);
+        for f in fields {
+            assert!(have.iter().any(|h| h == f), "{schema} lacks {f}: {have:?}");
+        }
+    }
+    // Rows name MethodInfo (flattened), and the responses refer to the row schemas.
+    assert!(schemas["GeoPolRiskRow"].to_string().contains("#/components/schemas/MethodInfo"), "{}", schemas["GeoPolRiskRow"]);
+    assert!(schemas["DependencyResponse"]["properties"]["rows"]["items"]["$ref"].as_str().unwrap().ends_with("/DependencyRow"));
+    let dep_ok = &paths["/api/dependency"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"];
+    assert_eq!(dep_ok, "#/components/schemas/DependencyResponse");
 
     let names: Vec<&str> =
         paths["/api/history"]["get"]["parameters"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
@@ -410,4 +456,266 @@ async fn groups_with_members_of_the_last_trade_year() {
     assert!(!eu["members"].as_array().unwrap().iter().any(|m| m == "GBR"));
     let g7 = groups.iter().find(|g| g["name"] == "G7").unwrap();
     assert_eq!(g7["members"], serde_json::json!(["CAN", "DEU", "FRA", "GBR", "ITA", "JPN", "USA"]));
+}
+
+/// `v` as the API's client sees it: written as JSON text and read back (serde_json's float
+/// parsing may move the last digit, the same way for both sides).
+fn as_client_sees(v: &impl serde::Serialize) -> Value {
+    serde_json::from_str(&serde_json::to_string(v).unwrap()).unwrap()
+}
+
+/// The library's answer for the same selection on the same store (the API must hand back
+/// exactly these rows).
+async fn library_risk(methods: &[Method], sel: &Selection, opts: &RiskOptions) -> Vec<Value> {
+    let store = chokepoint_data::Store::open(data_dir()).unwrap();
+    let ctx = chokepoint_data::session(&store).await.unwrap();
+    let mut out = Vec::new();
+    for m in methods {
+        let r = run_method(&ctx, store.manifest(), sel, opts, *m).await.unwrap();
+        out.push(as_client_sees(&r.rows));
+    }
+    out
+}
+
+fn units(list: &[&str]) -> Vec<chokepoint_model::importer::ImporterSpec> {
+    let g = CountryGroups::builtin();
+    list.iter().map(|u| g.parse_importer(u).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn risk_every_method_side_by_side_equals_the_library() {
+    let app = app().await;
+    let uri = "/api/risk?method=geopolrisk,eu-crm,dera,crma,screen&importer=JPN,DEU&material=REE&years=2022";
+    let (s, v) = get(&app, uri).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let sel = Selection {
+        importers: units(&["JPN", "DEU"]),
+        groups: CountryGroups::builtin(),
+        items: ItemSelection::Materials(vec!["REE".into()]),
+        years: vec![2022],
+        explain: false,
+    };
+    let lib = library_risk(&Method::ALL, &sel, &RiskOptions::default()).await;
+    for (m, rows) in Method::ALL.iter().zip(&lib) {
+        assert_eq!(&v[m.json_key()], rows, "{}", m.id());
+        assert!(!rows.as_array().unwrap().is_empty(), "{} has rows on the mini bundle", m.id());
+        // Every row keeps its provenance.
+        for r in rows.as_array().unwrap() {
+            assert_eq!(r["method"], m.id());
+            for k in ["method_version", "params_version", "sources"] {
+                assert!(r[k].is_string(), "{}: {k} in {r}", m.id());
+            }
+        }
+    }
+    let ids: Vec<&str> = v["methods"].as_array().unwrap().iter().map(|m| m["method"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["geopolrisk", "eu-crm", "dera", "crma", "screen"]);
+    // Side by side: JPN's GeoPolRisk score by hand (as in risk_geopolrisk_by_hand), and the
+    // other methods' headline figures taken from their own rows.
+    let side = v["side_by_side"].as_array().unwrap();
+    let j = side.iter().find(|r| r["importer"] == "JPN" && r["material"] == "Rare Earths (REO)").unwrap();
+    assert_eq!(j["year"], 2022);
+    let p = 227_670.0;
+    let hhi = (210_000f64.powi(2) + 17_660f64.powi(2) + 100.0) / (p * p);
+    close(&j["geopolrisk_score"], hhi * (30.0 * g(-0.45) + 5.0 * g(0.85)) / 35.0);
+    let crma_jpn = v["crma"].as_array().unwrap().iter().find(|r| r["importer"] == "JPN").unwrap();
+    assert_eq!(j["crma_top_third_share"], crma_jpn["top_third_share"]);
+    assert_eq!(j["crma_over_benchmark"], if crma_jpn["over_benchmark"] == true { "yes" } else { "no" });
+    let dera_jpn = v["dera"].as_array().unwrap().iter().find(|r| r["importer"] == "JPN").unwrap();
+    assert_eq!(j["dera_production_hhi"], dera_jpn["production_hhi"]);
+    assert!(j["screen_dependent_hs6"].as_str().unwrap().ends_with("of 3"), "{j}");
+
+    // POST with a JSON body gives the same answer.
+    let body = r#"{"method": "geopolrisk,eu-crm,dera,crma,screen", "importer": "JPN,DEU", "material": ["REE"], "years": "2022"}"#;
+    let (s, p) = post(&app, "/api/risk", body).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(p, v);
+}
+
+#[tokio::test]
+async fn risk_method_options_reach_the_library() {
+    let app = app().await;
+    let uri = "/api/risk?method=dera,crma&importer=JPN&material=REE&years=2022&dera_basis=value&crma_benchmark=0.9&all_materials=true";
+    let (s, v) = get(&app, uri).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let sel = Selection {
+        importers: units(&["JPN"]),
+        groups: CountryGroups::builtin(),
+        items: ItemSelection::Materials(vec!["REE".into()]),
+        years: vec![2022],
+        explain: false,
+    };
+    let opts = RiskOptions {
+        dera_basis: Some(chokepoint_metrics::dera::DeraBasis::Value),
+        crma_benchmark: Some(0.9),
+        crma_all_materials: true,
+        ..RiskOptions::default()
+    };
+    let lib = library_risk(&[Method::Dera, Method::Crma], &sel, &opts).await;
+    assert_eq!(v["dera"], lib[0]);
+    assert_eq!(v["crma"], lib[1]);
+    assert_eq!(v["dera"][0]["import_basis"], "value");
+    assert_eq!(v["crma"][0]["benchmark"], 0.9);
+    assert!(v.get("geopolrisk").is_none());
+    // The GeoPolRisk reference convention adds a row per unit × material × year.
+    let (s, b) = get(&app, "/api/risk?importer=JPN&material=REE&years=2022&convention=both").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let conv: Vec<&str> = b["geopolrisk"].as_array().unwrap().iter().map(|r| r["convention"].as_str().unwrap()).collect();
+    assert_eq!(conv, ["chokepoint", "reference"]);
+}
+
+#[tokio::test]
+async fn risk_errors_are_the_cli_checks() {
+    let app = app().await;
+    let usage = |(s, v): (StatusCode, Value)| error(s, &v, StatusCode::BAD_REQUEST, "usage");
+    assert_eq!(
+        usage(get(&app, "/api/risk?method=dera&convention=both").await),
+        "convention applies to method=geopolrisk only, which is not among the methods run"
+    );
+    assert!(usage(get(&app, "/api/risk?method=geopolrisk&screen_hhi=0.3").await).contains("screen_hhi applies to method=screen only"));
+    assert!(usage(get(&app, "/api/risk?method=crma&crma_benchmark=65&importer=JPN&years=2022").await).contains("strictly between 0 and 1"));
+    assert!(usage(get(&app, "/api/risk?method=screen&screen_hhi=4000&importer=JPN").await).contains("must be in 0–1"));
+    assert!(usage(get(&app, "/api/risk?method=screen&persistence=4/3").await).contains("K of N years"));
+    assert!(usage(get(&app, "/api/risk?method=screen&hs=280530&material=REE").await).contains("not both"));
+    assert!(usage(get(&app, "/api/risk?importer=ZZZ&material=REE").await).contains("ZZZ"));
+    assert!(usage(get(&app, "/api/risk?importer=JPN&material=unobtainium&years=2022").await).contains("unobtainium"));
+    assert!(usage(get(&app, "/api/risk?years=2024..2022").await).contains("must not be after"));
+    assert!(usage(get(&app, "/api/risk?method=dera&dera_basis=weight").await).contains("quantity or value"));
+    assert!(usage(post(&app, "/api/risk", r#"{"method": "dera", "colour": "red"}"#).await).contains("unknown field"));
+    let many = (0..81).map(|i| format!("material=m{i}")).collect::<Vec<_>>().join("&");
+    assert!(usage(get(&app, &format!("/api/risk?{many}")).await).contains("at most 80"));
+}
+
+/// A store session and the shipped parameters: the library's run of a scenario.
+async fn library_scenario(scenario: Scenario, draws: Option<u64>, seed: Option<u64>) -> Value {
+    let store = chokepoint_data::Store::open(data_dir()).unwrap();
+    let ctx = chokepoint_data::session(&store).await.unwrap();
+    let params = ScenarioParams::builtin();
+    let monte_carlo = ScenarioRequest::monte_carlo_options(&scenario, &params, draws, seed, false);
+    let req = ScenarioRequest { scenario, monte_carlo, importers: None, groups: CountryGroups::builtin(), params };
+    as_client_sees(&[run_scenario(&ctx, store.manifest(), &req).await.unwrap()])
+}
+
+#[tokio::test]
+async fn scenarios_are_listed_and_run_by_name() {
+    let app = app().await;
+    let (s, list) = get(&app, "/api/scenarios").await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), examples::EXAMPLES.len());
+    let ga = list.iter().find(|x| x["name"] == "chn-gallium-germanium-2023").unwrap();
+    let file = examples::example("chn-gallium-germanium-2023").unwrap().unwrap();
+    assert_eq!(ga["title"], file.title.as_str());
+    assert_eq!(ga["kind"], "historical");
+    assert_eq!(ga["description"], serde_json::to_value(&file.description).unwrap());
+
+    // The mini bundle has rare-earth trade of 2022 (the file's baseline is the latest year).
+    let (s, v) = get(&app, "/api/scenario?name=chn-rare-earths-2025").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let lib = library_scenario(examples::example("chn-rare-earths-2025").unwrap().unwrap(), None, None).await;
+    assert_eq!(v, lib);
+    assert_eq!(v[0]["baseline_year"], 2022);
+    let units: Vec<&str> = v[0]["rows"].as_array().unwrap().iter().map(|r| r["importer"].as_str().unwrap()).collect();
+    assert_eq!(units, ["JPN", "DEU", "JPN+DEU"]);
+    assert!(v[0]["monte_carlo"].is_null());
+
+    // Probabilistic mode: the draws asked for, reproducible with the seed.
+    let (s, mc) = get(&app, "/api/scenario?name=chn-rare-earths-2025&draws=200&seed=7").await;
+    assert_eq!(s, StatusCode::OK, "{mc}");
+    assert_eq!(mc[0]["monte_carlo"]["draws"], 200);
+    let lib = library_scenario(examples::example("chn-rare-earths-2025").unwrap().unwrap(), Some(200), Some(7)).await;
+    assert_eq!(mc, lib);
+
+    // Importers instead of the file's.
+    let (s, u) = get(&app, "/api/scenario?name=chn-rare-earths-2025&importer=JPN").await;
+    assert_eq!(s, StatusCode::OK, "{u}");
+    assert_eq!(u[0]["rows"].as_array().unwrap().len(), 1);
+}
+
+const CHN_REE: &str = r#"title = "CHN rare earths, half, six months"
+source = "test"
+kind = "hypothetical"
+baseline_year = 2022
+
+[shock]
+suppliers = ["CHN"]
+materials = ["Rare earths"]
+fraction = 0.5
+duration_months = 6
+
+[substitution]
+redirect_share = 0.1
+spare_production_share = 0.0
+
+[[substitution.supplier]]
+country = "AUS"
+redirect_share = 0.2
+"#;
+
+async fn post_toml(app: &Router, uri: &str, body: impl Into<Body>) -> (StatusCode, Value) {
+    send(app, Request::post(uri).header(header::CONTENT_TYPE, "application/toml").body(body.into()).unwrap()).await
+}
+
+#[tokio::test]
+async fn scenario_file_in_the_body_by_hand() {
+    let app = app().await;
+    let (s, v) = post_toml(&app, "/api/scenario?importer=JPN", CHN_REE).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let j = &v[0]["rows"][0];
+    assert_eq!(j["importer"], "JPN");
+    // 2022 rare-earth flows of the mini bundle (t): CHN→JPN 30, AUS→JPN 5, TWN→JPN (no
+    // tonnes), CHN→DEU 4.5, NLD→DEU 1.843. JPN loses half of CHN's 30 t for six months =
+    // 7.5 t; annual losses JPN 15 + DEU 2.25 = 17.25 t; offers AUS 0.2 × 5 + NLD 0.1 × 1.843
+    // = 1.1843 t, so substitution covers c = 1.1843 / 17.25 of every loss (pro-rata).
+    let c = 1.1843 / 17.25;
+    close(&j["loss_t"], 7.5);
+    close(&j["loss_usd"], 75_000.0);
+    close(&j["received_t"], 7.5 * c);
+    close(&j["residual_t"], 7.5 * (1.0 - c));
+    assert_eq!(j["method"], "scenario");
+    assert_eq!(v[0]["title"], "CHN rare earths, half, six months");
+}
+
+#[tokio::test]
+async fn scenario_errors() {
+    let app = app().await;
+    // A shipped scenario whose material the mini bundle lacks: 422 with the file's line and field.
+    let (s, v) = get(&app, "/api/scenario?name=chn-gallium-germanium-2023").await;
+    let msg = error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "invalid_scenario");
+    assert!(msg.contains("Germanium"), "{msg}");
+    assert_eq!(v["file"], "scenarios/chn-gallium-germanium-2023.toml");
+    assert_eq!(v["line"], 15);
+    assert_eq!(v["field"], "shock.materials");
+    // A value out of range in the body, and a TOML syntax error.
+    let (s, v) = post_toml(&app, "/api/scenario", CHN_REE.replace("fraction = 0.5", "fraction = 1.5")).await;
+    let msg = error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "invalid_scenario");
+    assert!(msg.contains("outside 0–1"), "{msg}");
+    assert_eq!((v["line"].as_u64(), v["field"].as_str()), (Some(9), Some("shock.fraction")));
+    assert_eq!(v["file"], "request body");
+    let (s, v) = post_toml(&app, "/api/scenario", CHN_REE.replace("duration_months = 6", "duration_months = = 6")).await;
+    error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "invalid_scenario");
+    assert_eq!(v["line"], 10);
+    // Unknown names, missing name, draws over the cap, a name with POST, non-UTF-8.
+    let (s, v) = get(&app, "/api/scenario?name=atlantis-2030").await;
+    assert!(error(s, &v, StatusCode::NOT_FOUND, "not_found").contains("chn-graphite-2023"));
+    let (s, v) = get(&app, "/api/scenario").await;
+    assert!(error(s, &v, StatusCode::BAD_REQUEST, "usage").contains("which scenario"));
+    let (s, v) = get(&app, &format!("/api/scenario?name=chn-rare-earths-2025&draws={}", MAX_DRAWS + 1)).await;
+    assert!(error(s, &v, StatusCode::BAD_REQUEST, "usage").contains("cap of 10000"));
+    let capped = CHN_REE.to_owned() + "\n[probability]\ndraws = 20000\n";
+    let (s, v) = post_toml(&app, "/api/scenario", capped).await;
+    assert!(error(s, &v, StatusCode::BAD_REQUEST, "usage").contains("draws = 20000"));
+    let (s, v) = get(&app, "/api/scenario?name=chn-rare-earths-2025&importer=ZZZ").await;
+    assert!(error(s, &v, StatusCode::BAD_REQUEST, "usage").contains("ZZZ"));
+    let (s, v) = get(&app, "/api/scenario?name=chn-rare-earths-2025&draws=many").await;
+    assert!(error(s, &v, StatusCode::BAD_REQUEST, "usage").contains("whole number"));
+    let (s, v) = post_toml(&app, "/api/scenario?name=chn-rare-earths-2025", CHN_REE).await;
+    assert!(error(s, &v, StatusCode::BAD_REQUEST, "usage").contains("GET"));
+    let (s, v) = post_toml(&app, "/api/scenario", vec![0xff, 0xfe]).await;
+    assert!(error(s, &v, StatusCode::BAD_REQUEST, "usage").contains("UTF-8"));
+    // Oversized: declared and streamed.
+    let big = format!("title = \"{}\"\n", "x".repeat(MAX_BODY_BYTES));
+    let (s, v) = post_toml(&app, "/api/scenario", big.clone()).await;
+    error(s, &v, StatusCode::PAYLOAD_TOO_LARGE, "too_large");
+    let (s, v) = send(&app, Request::post("/api/scenario").body(chunked(big.into_bytes())).unwrap()).await;
+    error(s, &v, StatusCode::PAYLOAD_TOO_LARGE, "too_large");
 }

@@ -8,22 +8,10 @@ use clap::{Args, Subcommand};
 use chokepoint_data::{Store, session};
 use chokepoint_model::importer::CountryGroups;
 use chokepoint_report::scenario::{ScenarioTable, write_scenarios};
-use chokepoint_scenario::{Allocation, Scenario, ScenarioError, ScenarioParams, ScenarioRequest, resolve, run_scenario};
+use chokepoint_scenario::{Allocation, Scenario, ScenarioError, ScenarioParams, ScenarioRequest, examples, resolve, run_scenario};
 
 use super::dependency::{OutFormat, emit};
 use crate::{Context, UsageError};
-
-/// The example scenarios shipped with this build (`scenarios/` of the source tree), usable by
-/// name where no file of that name exists.
-pub const BUILTIN: &[(&str, &str)] = &[
-    ("chn-gallium-germanium-2023", include_str!("../../../../scenarios/chn-gallium-germanium-2023.toml")),
-    ("chn-graphite-2023", include_str!("../../../../scenarios/chn-graphite-2023.toml")),
-    ("chn-graphite-2023-partners", include_str!("../../../../scenarios/chn-graphite-2023-partners.toml")),
-    ("chn-rare-earths-2025", include_str!("../../../../scenarios/chn-rare-earths-2025.toml")),
-    ("idn-nickel-ore-2020", include_str!("../../../../scenarios/idn-nickel-ore-2020.toml")),
-    ("rus-nickel-palladium", include_str!("../../../../scenarios/rus-nickel-palladium.toml")),
-    ("cod-cobalt-halt", include_str!("../../../../scenarios/cod-cobalt-halt.toml")),
-];
 
 #[derive(Subcommand, Debug)]
 pub enum ScenarioCommand {
@@ -121,15 +109,9 @@ fn load(file: &str) -> anyhow::Result<Scenario> {
     if path.exists() {
         return Scenario::load(path).map_err(usage);
     }
-    let name = file.trim_end_matches(".toml");
-    let name = name.rsplit('/').next().unwrap_or(name);
-    match BUILTIN.iter().find(|(n, _)| *n == name) {
-        Some((n, text)) => Scenario::parse(text, &format!("scenarios/{n}.toml")).map_err(usage),
-        None => Err(UsageError(format!(
-            "{file}: no such file, nor a shipped scenario ({})",
-            BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-        ))
-        .into()),
+    match examples::example(file) {
+        Some(s) => s.map_err(usage),
+        None => Err(UsageError(format!("{file}: no such file, nor a shipped scenario ({})", examples::names())).into()),
     }
 }
 
@@ -224,8 +206,8 @@ fn list(a: ListArgs) -> anyhow::Result<()> {
         return Err(UsageError(format!("{}: not a folder", dir.display())).into());
     } else {
         println!("(no scenarios/ folder here: the examples shipped with chokepoint, usable by name)");
-        for (n, text) in BUILTIN {
-            found.push(((*n).to_owned(), Scenario::parse(text, &format!("scenarios/{n}.toml")).map_err(anyhow::Error::new)));
+        for (n, _) in examples::EXAMPLES {
+            found.push(((*n).to_owned(), examples::example(n).expect("a shipped name").map_err(anyhow::Error::new)));
         }
     }
     for (name, s) in found {

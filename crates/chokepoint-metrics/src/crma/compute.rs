@@ -56,6 +56,7 @@ pub struct CrmaResult {
 
 /// One importing unit × material × year.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CrmaRow {
     pub importer: String,
     pub members: Vec<String>,

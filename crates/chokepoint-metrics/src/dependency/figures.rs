@@ -10,6 +10,7 @@ use crate::concentration;
 
 /// One partner and its share (0–1) of a flow: a hub's supplier, a supplier's customer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartnerShare {
     /// ISO3 code of the partner country.
     pub country: String,

@@ -48,6 +48,7 @@ pub enum DependencyError {
 
 /// What the shares are computed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Basis {
     /// Import value, USD (BACI `v` × 1000).
@@ -68,6 +69,7 @@ impl std::fmt::Display for Basis {
 
 /// Flag thresholds (strictly above flags).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Thresholds {
     /// Top-supplier share, 0–1. Default 0.65: Regulation (EU) 2024/1252 (CRMA) Art. 5(1)(c),
     /// no more than 65 % of the Union's consumption of a strategic raw material from a single
@@ -132,6 +134,7 @@ pub struct DependencyRequest {
 
 /// One importing unit × material (or HS6 product) × year. Shares are 0–1 on `basis`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DependencyRow {
     /// The importing unit as written (`JPN`, `JPN+DEU`, `EU27`).
     pub importer: String,
@@ -198,6 +201,7 @@ pub struct DependencyRow {
 
 /// A source of the store, as recorded in its manifest.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SourceRef {
     pub name: String,
     pub release: String,
@@ -206,6 +210,7 @@ pub struct SourceRef {
 
 /// How the rows were made: method, parameters and sources.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Provenance {
     pub method: String,
     pub basis: Basis,
@@ -227,6 +232,7 @@ pub struct Provenance {
 /// outweighs every mineral; each code counted once, although materials can share codes),
 /// by value, for the briefing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitTotal {
     pub importer: String,
     pub year: i32,

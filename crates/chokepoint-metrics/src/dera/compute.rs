@@ -30,6 +30,7 @@ const TABLES: [&str; 4] = ["trade", "production", "governance", "materials"];
 
 /// What the import-basis shares are computed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DeraBasis {
     /// Import quantity, tonnes (BACI `q`), like the production basis; flows without a quantity left out.
@@ -68,6 +69,7 @@ pub struct DeraResult {
 /// One importer × material × year: both bases as columns. The production columns are the
 /// same for every importer of a material and year.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeraRow {
     pub importer: String,
     pub members: Vec<String>,

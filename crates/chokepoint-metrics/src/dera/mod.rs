@@ -29,6 +29,7 @@ pub const WGI_DIMENSIONS: &str = "PV only (approximation of DERA's mean of the s
 
 /// Class of one axis, or the risk group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Low,

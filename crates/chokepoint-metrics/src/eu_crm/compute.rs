@@ -55,6 +55,7 @@ pub struct EuCrmResult {
 
 /// One importing unit × material (= one stage of a raw material) × year.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EuCrmRow {
     pub importer: String,
     pub members: Vec<String>,

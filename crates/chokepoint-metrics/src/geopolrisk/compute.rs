@@ -30,6 +30,7 @@ pub const MISSING_G: f64 = 0.5;
 
 /// How a coalition or group treats imports between its members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Convention {
     /// chokepoint's: trade between members is not an import of the unit (dropped).
@@ -66,6 +67,7 @@ pub struct GeoPolRiskResult {
 
 /// One importer × material × year × convention.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GeoPolRiskRow {
     pub importer: String,
     pub members: Vec<String>,

@@ -69,6 +69,7 @@ pub struct ScreenRequest {
 /// One importing unit × HS6 product × year with extra-bloc imports. Values in USD (BACI
 /// `v` × 1000, FOB), HHI and shares in 0–1.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScreenRow {
     /// The importing unit as written (`JPN`, `JPN+DEU`, `EU27`).
     pub importer: String,

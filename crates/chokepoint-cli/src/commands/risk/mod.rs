@@ -1,55 +1,35 @@
 //! `chokepoint risk`: risk scores by the published methods, one or several at once
 //! (`--method geopolrisk,eu-crm,dera,screen,crma`), side by side, each row naming its method,
-//! version, parameters and sources; `--explain` prints the terms behind each score.
+//! version, parameters and sources; `--explain` prints the terms behind each score. The
+//! methods run in the library ([`chokepoint_metrics::risk`], shared with `/api/risk`); this
+//! is the command line over it.
 
-mod crma;
-mod dera;
-mod eu_crm;
-mod geopolrisk;
 mod screen;
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
 use chokepoint_data::{Store, session};
 use chokepoint_metrics::dependency::{DependencyError, ItemSelection, compute::unit_key};
+use chokepoint_metrics::dera::DeraBasis;
 use chokepoint_metrics::explain::Explanation;
+use chokepoint_metrics::geopolrisk::Convention;
+use chokepoint_metrics::risk::{self, MethodOutput, RiskOptions, Selection, run_method};
+use chokepoint_model::eu_crm::EuCrmParams;
 use chokepoint_model::importer::{CountryGroups, ImporterSpec};
+use chokepoint_model::risk_params::{CrmaParams, DeraParams};
+use chokepoint_report::Format;
 use chokepoint_report::explain::write_explanations;
-use chokepoint_report::side_by_side::{Headline, SideBySide};
-use chokepoint_report::{Format, ReportError};
+use chokepoint_report::risk::write_method;
+use chokepoint_report::side_by_side::SideBySide;
 
 use super::dependency::{OutFormat, Years, emit, parse_years_arg};
 use crate::{Context, UsageError};
 
-/// Risk methods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-pub enum Method {
-    /// GeoPolRisk (Koyamparambath et al. 2024): production HHI × WGI-weighted import share, and the LCA characterisation factor.
-    Geopolrisk,
-    /// EU CRM supply risk (Commission 2017 guidelines): HHI_WGI,t of global supply and of own sourcing, import reliance, EoL-RIR, SI_SR; per stage with the bottleneck.
-    EuCrm,
-    /// DERA's risk screen (BGR/DERA): HHI (0–10,000) and WGI-weighted country risk of world production and of the unit's imports, risk groups.
-    Dera,
-    /// EU CRMA benchmark (Reg. (EU) 2024/1252 Art. 5(1)(d)): largest third-country share of supply (own production + imports), over 65 %?
-    Crma,
-    /// Strategic-dependency screen (European Commission SWD(2021) 352; CEPII GeoDep): every HS6 product, extra-bloc import HHI, extra-bloc share, imports / exports.
-    Screen,
-}
-
-impl Method {
-    /// The id given to `--method` and written in each row's `method` column.
-    pub fn id(self) -> &'static str {
-        match self {
-            Method::Geopolrisk => "geopolrisk",
-            Method::EuCrm => "eu-crm",
-            Method::Dera => "dera",
-            Method::Crma => "crma",
-            Method::Screen => "screen",
-        }
-    }
+/// `--method` values: the library's ids (`geopolrisk`, `eu-crm`, `dera`, `crma`, `screen`).
+fn parse_method(s: &str) -> Result<risk::Method, String> {
+    risk::Method::from_id(s)
 }
 
 /// Coalition conventions of GeoPolRisk.
@@ -68,9 +48,9 @@ pub enum ConventionArg {
     after_help = "Methods (METHODS.md and docs/methods.md give equations and sources):\n  geopolrisk  production HHI × Σ g_i f_i / (p + F) and the characterisation factor; needs production of the same year (World Mining Data: 2018–2024)\n  eu-crm      EU CRM supply risk SR (2017 guidelines) per stage, with the bottleneck; SR ≥ 1 is high; inputs the data lack (SI_SR, EI, t) from params/eu_crm.toml\n  dera        DERA's screen: HHI (0–10,000) and WGI-PV weighted country risk of world production and of the unit's imports (tonnes), risk groups (params/dera.toml, cut-offs unconfirmed); 2018–2024\n  crma        CRMA Art. 5(1)(d): largest third-country share of supply = own production + imports (tonnes), against 65 %; strategic raw materials (params/crma.toml); 2018–2024\n  screen      per HS6 product (all traded, --hs, or the codes of -m): extra-bloc import HHI > 0.4, extra-bloc share > 0.5, extra imports / extra exports > 1 (Commission); GeoDep: world-export HHI > 0.4 instead of the share, persistence 2 of 3 years; default year: the latest\n\nWith several methods, the table, Markdown and JSON outputs start with one row per importer × material × year holding each method's headline figure, followed by each method's own rows; CSV and Parquet hold that side-by-side table only.\n\nExamples:\n  chokepoint risk --method geopolrisk --importer JPN,DEU --years 2022\n  chokepoint risk --method geopolrisk --importer JPN+DEU,EU27 --convention both -m cobalt --format csv\n  chokepoint risk -m cobalt --years 2022 -i JPN --explain\n  chokepoint risk --method dera,crma -i JPN,DEU,EU27 --years 2022\n  chokepoint risk --method crma -i EU27 --years 2022 --all-materials --format csv"
 )]
 pub struct RiskArgs {
-    /// The method(s), comma-separated.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "geopolrisk", value_name = "METHODS")]
-    method: Vec<Method>,
+    /// The method(s), comma-separated: geopolrisk, eu-crm, dera, crma, screen (below).
+    #[arg(long, value_delimiter = ',', default_value = "geopolrisk", value_name = "METHODS", value_parser = parse_method)]
+    method: Vec<risk::Method>,
     /// Importing units, comma-separated (ISO3, A+B coalitions, groups EU27, G7).
     #[arg(long, short, value_delimiter = ',', default_value = "JPN,DEU,JPN+DEU", value_name = "UNITS")]
     importer: Vec<String>,
@@ -117,23 +97,6 @@ pub struct RiskArgs {
     out: Option<PathBuf>,
 }
 
-/// What one method hands back to the command: its rows (as JSON and as a renderer), its
-/// headline figures for the side-by-side table, notes and explanations.
-pub struct Section {
-    pub method: Method,
-    /// Method, version, parameters and sources (every row carries them too).
-    pub info: chokepoint_metrics::method::MethodInfo,
-    /// Heading of the section, e.g. `GeoPolRisk`.
-    pub title: String,
-    /// Writes the rows in a format (the text formats end with `notes`).
-    pub render: Box<dyn Fn(&mut dyn Write, Format) -> Result<(), ReportError>>,
-    /// Notes (rules applied, approximations, sources): under the text formats, on stderr otherwise.
-    pub notes: Vec<String>,
-    pub headlines: Vec<Headline>,
-    /// Filled when `--explain` is given.
-    pub explanations: Vec<Explanation>,
-}
-
 /// Basis of DERA's import shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DeraBasisArg {
@@ -143,22 +106,17 @@ pub enum DeraBasisArg {
     Value,
 }
 
-/// The parsed selection every method reads.
-pub struct Selection {
-    pub importers: Vec<ImporterSpec>,
-    pub groups: CountryGroups,
-    pub items: ItemSelection,
-    /// Empty = every year the method can score.
-    pub years: Vec<i32>,
-    pub explain: bool,
-}
-
 /// Library usage errors (unknown country, year, material) → exit 2.
 pub fn usage(e: DependencyError) -> anyhow::Error {
     match e {
         DependencyError::Usage(m) => anyhow::Error::new(UsageError(m)),
         other => anyhow::Error::new(other),
     }
+}
+
+/// A parameters file of the CLI (`--eu-crm-params` …): a file error is a usage error.
+fn load<T, E: std::fmt::Display>(path: &Option<PathBuf>, load: impl Fn(&std::path::Path) -> Result<T, E>) -> anyhow::Result<Option<T>> {
+    path.as_deref().map(|p| load(p).map_err(|e| anyhow::Error::new(UsageError(e.to_string())))).transpose()
 }
 
 pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
@@ -178,23 +136,34 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
     let mut methods = args.method.clone();
     methods.sort();
     methods.dedup();
-    args.screen.check_used(&methods)?;
+    let opts = RiskOptions {
+        conventions: args.convention.map(|c| match c {
+            ConventionArg::Chokepoint => vec![Convention::Chokepoint],
+            ConventionArg::Reference => vec![Convention::Reference],
+            ConventionArg::Both => vec![Convention::Chokepoint, Convention::Reference],
+        }),
+        eu_crm_params: load(&args.eu_crm_params, EuCrmParams::load)?,
+        dera_basis: args.dera_basis.map(|b| match b {
+            DeraBasisArg::Quantity => DeraBasis::Quantity,
+            DeraBasisArg::Value => DeraBasis::Value,
+        }),
+        dera_params: load(&args.dera_params, DeraParams::load)?,
+        crma_benchmark: args.crma_benchmark,
+        crma_all_materials: args.all_materials,
+        crma_params: load(&args.crma_params, CrmaParams::load)?,
+        screen_hs: args.screen.hs.clone(),
+        screen_thresholds: args.screen.thresholds(),
+        persistence: args.screen.persistence,
+    };
     // An option of a method that is not run is a mistake, not something to ignore.
-    for (given, method, flag) in [
-        (args.convention.is_some(), Method::Geopolrisk, "--convention"),
-        (args.eu_crm_params.is_some(), Method::EuCrm, "--eu-crm-params"),
-        (args.dera_basis.is_some(), Method::Dera, "--dera-basis"),
-        (args.dera_params.is_some(), Method::Dera, "--dera-params"),
-        (args.crma_benchmark.is_some(), Method::Crma, "--crma-benchmark"),
-        (args.all_materials, Method::Crma, "--all-materials"),
-        (args.crma_params.is_some(), Method::Crma, "--crma-params"),
-    ] {
-        if given && !methods.contains(&method) {
-            return Err(UsageError(format!("{flag} applies to --method {} only, which is not among the methods run", method.id())).into());
-        }
+    if let Some((key, method)) = opts.inapplicable(&methods) {
+        return Err(UsageError(format!(
+            "--{} applies to --method {} only, which is not among the methods run",
+            key.replace('_', "-"),
+            method.id()
+        ))
+        .into());
     }
-    let convention = args.convention.unwrap_or(ConventionArg::Chokepoint);
-    let dera_basis = args.dera_basis.unwrap_or(DeraBasisArg::Quantity);
     let sel = Selection {
         importers,
         groups,
@@ -204,17 +173,9 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
     };
     let store = Store::open(&ctx.data_dir)?;
     let sc = session(&store).await?;
-    let mut sections = Vec::new();
+    let mut sections: Vec<MethodOutput> = Vec::new();
     for m in &methods {
-        sections.push(match m {
-            Method::Geopolrisk => geopolrisk::run(&sc, store.manifest(), &sel, convention).await?,
-            Method::EuCrm => eu_crm::run(&sc, store.manifest(), &sel, args.eu_crm_params.as_ref()).await?,
-            Method::Dera => dera::run(&sc, store.manifest(), &sel, dera_basis, args.dera_params.as_deref()).await?,
-            Method::Crma => {
-                crma::run(&sc, store.manifest(), &sel, args.crma_benchmark, args.all_materials, args.crma_params.as_deref()).await?
-            }
-            Method::Screen => screen::run(&sc, store.manifest(), &sel, &args.screen).await?,
-        });
+        sections.push(run_method(&sc, store.manifest(), &sel, &opts, *m).await.map_err(usage)?);
     }
     let format: Format = args.format.into();
     if args.explain {
@@ -235,7 +196,7 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
         }
     }
     if let [single] = sections.as_slice() {
-        return emit(args.out.as_ref(), args.format, ctx, |w, _| (single.render)(w, format));
+        return emit(args.out.as_ref(), args.format, ctx, |w, _| write_method(w, single, format));
     }
     let side = SideBySide::new(&sections.iter().flat_map(|s| s.headlines.iter().cloned()).collect::<Vec<_>>()).with_provenance(
         sections.iter().map(|s| s.info.clone()).collect(),
@@ -248,8 +209,8 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
             write!(w, "{{\n\"side_by_side\": ")?;
             serde_json::to_writer_pretty(&mut *w, &side.json())?;
             for s in &sections {
-                write!(w, ",\n\"{}\": ", s.method.id().replace('-', "_"))?;
-                (s.render)(w, Format::Json)?;
+                write!(w, ",\n\"{}\": ", s.method.json_key())?;
+                write_method(w, s, Format::Json)?;
             }
             writeln!(w, "}}")?;
             Ok(())
@@ -260,7 +221,7 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
             side.write(w, format)?;
             for s in &sections {
                 writeln!(w, "{}", if md { format!("\n## {}\n", s.title) } else { format!("\n━━ {} ━━", s.title) })?;
-                (s.render)(w, format)?;
+                write_method(w, s, format)?;
             }
             Ok(())
         }

@@ -1,16 +1,9 @@
-//! `--method screen`: the Commission's strategic-dependency screen and the GeoDep variant,
-//! per importing unit × HS6 product × year.
+//! The options of `--method screen` (the Commission's strategic-dependency screen and the
+//! GeoDep variant, per importing unit × HS6 product × year).
 
 use clap::Args;
-use datafusion::prelude::SessionContext;
 
-use chokepoint_data::Manifest;
-use chokepoint_metrics::dependency::ItemSelection;
-use chokepoint_metrics::screen::{Persistence, ProductScope, ScreenRequest, Thresholds, screen};
-use chokepoint_report::side_by_side::{Headline, HeadlineValue};
-
-use super::{Method, Section, Selection, usage};
-use crate::UsageError;
+use chokepoint_metrics::screen::{Persistence, Thresholds};
 
 /// The screen's own options (heading "Screen" in `--help`).
 #[derive(Args, Debug, Clone)]
@@ -36,22 +29,14 @@ pub struct ScreenArgs {
 }
 
 impl ScreenArgs {
-    fn thresholds(&self) -> Thresholds {
+    /// The thresholds given (or the defaults).
+    pub fn thresholds(&self) -> Thresholds {
         Thresholds {
             hhi_extra: self.screen_hhi,
             extra_share: self.screen_extra_share,
             import_export_ratio: self.screen_ratio,
             world_export_hhi: self.screen_world_hhi,
         }
-    }
-
-    /// The screen's options given without `--method screen` are a usage error, not ignored.
-    pub fn check_used(&self, methods: &[Method]) -> Result<(), UsageError> {
-        let given = !self.hs.is_empty() || self.thresholds() != Thresholds::default() || self.persistence != Persistence::default();
-        if given && !methods.contains(&Method::Screen) {
-            return Err(UsageError("--hs, --screen-* and --persistence apply to --method screen only".into()));
-        }
-        Ok(())
     }
 }
 
@@ -73,67 +58,4 @@ fn ratio(s: &str) -> Result<f64, String> {
 
 fn persistence(s: &str) -> Result<Persistence, String> {
     s.parse()
-}
-
-pub async fn run(sc: &SessionContext, manifest: &Manifest, sel: &Selection, args: &ScreenArgs) -> anyhow::Result<Section> {
-    let scope = if !args.hs.is_empty() {
-        ProductScope::Hs6(args.hs.clone())
-    } else {
-        match &sel.items {
-            ItemSelection::Materials(names) => ProductScope::Materials(names.clone()),
-            ItemSelection::Hs6(codes) => ProductScope::Hs6(codes.clone()),
-            ItemSelection::AllMaterials => ProductScope::AllProducts,
-        }
-    };
-    let req = ScreenRequest {
-        importers: sel.importers.clone(),
-        groups: sel.groups.clone(),
-        scope,
-        years: sel.years.clone(),
-        thresholds: args.thresholds(),
-        persistence: args.persistence,
-        explain: sel.explain,
-    };
-    let result = screen(sc, manifest, &req).await.map_err(usage)?;
-    let mut notes = result.notices.clone();
-    notes.insert(
-        0,
-        format!(
-            "{}: per importing unit × HS6 product × year on import values (USD); dependent = HHI of extra-bloc imports, extra-bloc share of imports and extra-bloc imports / exports all above their thresholds; GeoDep replaces the share by the HHI of world exports",
-            result.info.method_version
-        ),
-    );
-    notes.push(format!("sources: {}", result.info.sources));
-    // Side by side (only with -m): per importer × material × year, how many of the
-    // material's HS6 codes the Commission's screen flags, as text `k of n` (n = the
-    // material's codes): a count, not a score, and meaningless without n.
-    let mut headlines = Vec::new();
-    for s in &result.summaries {
-        for (material, codes) in &result.materials {
-            let flagged = result
-                .rows
-                .iter()
-                .filter(|r| r.importer == s.importer && r.year == s.year && r.dependent && codes.contains(&r.hs6))
-                .count();
-            headlines.push(Headline {
-                importer: s.importer.clone(),
-                year: s.year,
-                material: material.clone(),
-                column: "screen_dependent_hs6".into(),
-                value: HeadlineValue::Text(format!("{flagged} of {}", codes.len())),
-            });
-        }
-    }
-    let explanations = result.explanations.clone();
-    let rows = result.rows;
-    let render_notes = notes.clone();
-    Ok(Section {
-        method: Method::Screen,
-        info: result.info,
-        title: "Strategic-dependency screen".into(),
-        render: Box::new(move |w, f| chokepoint_report::screen::write_screen(w, &rows, &render_notes, f)),
-        notes,
-        headlines,
-        explanations,
-    })
 }
