@@ -101,7 +101,7 @@ if [[ ! -f "$stamp" ]]; then
     awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f\n", (b - a) / 1e9}' >"$stamp"
 fi
 gen_seconds="$(cat "$stamp")"
-csv_bytes="$(stat -c %s "$data"/BACI_*_Y*.csv | awk '{s += $1} END {print s}')"
+csv_bytes="$(stat -c %s "$data"/BACI_*_Y*.csv | awk '{s += $1} END {printf "%.0f\n", s}')"
 rows_total="$(cat "$data"/BACI_*_Y*.csv | wc -l)"
 rows_total=$((rows_total - YEARS)) # the header lines
 members="$("$py" - "$repo/params/country_groups.toml" "$UNIT" "$last" <<'PY'
