@@ -647,7 +647,7 @@ mod tests {
         let names: Vec<_> = std::fs::read_dir(b.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         assert_eq!(names, vec![zip_file_name()]);
         let mut z = zip::ZipArchive::new(File::open(&s.files[0]).unwrap()).unwrap();
-        let mut members: Vec<String> = z.file_names().map(str::to_owned).collect();
+        let mut members: Vec<String> = z.file_names().map(|n| n.unwrap().into_owned()).collect();
         members.sort();
         assert_eq!(members, vec![trade_file_name(2020), trade_file_name(2021), country_file_name(), product_file_name()]);
         for m in members {
