@@ -132,14 +132,6 @@ pub(crate) struct Keyed<'a> {
     pub dict: &'a StringArray,
 }
 
-impl Keyed<'_> {
-    /// The string of row `r`.
-    #[inline]
-    pub fn value(&self, r: usize) -> &str {
-        self.dict.value(self.keys[r] as usize)
-    }
-}
-
 /// One batch of trade rows, in store order.
 pub(crate) struct Columns<'a> {
     pub importer: Keyed<'a>,
