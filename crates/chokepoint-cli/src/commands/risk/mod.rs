@@ -8,6 +8,8 @@ mod eu_crm;
 mod geopolrisk;
 mod screen;
 
+pub use screen::EngineArg;
+
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -213,7 +215,7 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
             Method::Crma => {
                 crma::run(&sc, store.manifest(), &sel, args.crma_benchmark, args.all_materials, args.crma_params.as_deref()).await?
             }
-            Method::Screen => screen::run(&sc, store.manifest(), &sel, &args.screen).await?,
+            Method::Screen => screen::run(&sc, &store, &sel, &args.screen).await?,
         });
     }
     let format: Format = args.format.into();

@@ -4,8 +4,9 @@
 use clap::Args;
 use datafusion::prelude::SessionContext;
 
-use chokepoint_data::Manifest;
+use chokepoint_data::Store;
 use chokepoint_metrics::dependency::ItemSelection;
+use chokepoint_metrics::kernels::Engine;
 use chokepoint_metrics::screen::{Persistence, ProductScope, ScreenRequest, Thresholds, screen};
 use chokepoint_report::side_by_side::{Headline, HeadlineValue};
 
@@ -33,6 +34,27 @@ pub struct ScreenArgs {
     /// GeoDep persistence: the criteria hold in K of the N years ending with the year screened.
     #[arg(long, default_value = "2/3", value_name = "K/N", value_parser = persistence, help_heading = "Screen")]
     pub persistence: Persistence,
+    /// Who computes the screen's sums: `kernel`, one streaming pass per year over the sorted store (default), or `sql`, the plain DataFusion queries (the cross-check; same rows).
+    #[arg(long, value_enum, default_value_t = EngineArg::Kernel, help_heading = "Screen")]
+    pub engine: EngineArg,
+}
+
+/// `--engine` of the all-products computations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineArg {
+    /// One streaming pass per year over the store sorted by importer, HS6, exporter.
+    Kernel,
+    /// A plain DataFusion SQL query over the store (the cross-check).
+    Sql,
+}
+
+impl From<EngineArg> for Engine {
+    fn from(e: EngineArg) -> Engine {
+        match e {
+            EngineArg::Kernel => Engine::Kernel,
+            EngineArg::Sql => Engine::Sql,
+        }
+    }
 }
 
 impl ScreenArgs {
@@ -47,9 +69,12 @@ impl ScreenArgs {
 
     /// The screen's options given without `--method screen` are a usage error, not ignored.
     pub fn check_used(&self, methods: &[Method]) -> Result<(), UsageError> {
-        let given = !self.hs.is_empty() || self.thresholds() != Thresholds::default() || self.persistence != Persistence::default();
+        let given = !self.hs.is_empty()
+            || self.thresholds() != Thresholds::default()
+            || self.persistence != Persistence::default()
+            || self.engine != EngineArg::Kernel;
         if given && !methods.contains(&Method::Screen) {
-            return Err(UsageError("--hs, --screen-* and --persistence apply to --method screen only".into()));
+            return Err(UsageError("--hs, --screen-*, --persistence and --engine apply to --method screen only".into()));
         }
         Ok(())
     }
@@ -75,7 +100,7 @@ fn persistence(s: &str) -> Result<Persistence, String> {
     s.parse()
 }
 
-pub async fn run(sc: &SessionContext, manifest: &Manifest, sel: &Selection, args: &ScreenArgs) -> anyhow::Result<Section> {
+pub async fn run(sc: &SessionContext, store: &Store, sel: &Selection, args: &ScreenArgs) -> anyhow::Result<Section> {
     let scope = if !args.hs.is_empty() {
         ProductScope::Hs6(args.hs.clone())
     } else {
@@ -93,8 +118,9 @@ pub async fn run(sc: &SessionContext, manifest: &Manifest, sel: &Selection, args
         thresholds: args.thresholds(),
         persistence: args.persistence,
         explain: sel.explain,
+        engine: args.engine.into(),
     };
-    let result = screen(sc, manifest, &req).await.map_err(usage)?;
+    let result = screen(sc, store, &req).await.map_err(usage)?;
     let mut notes = result.notices.clone();
     notes.insert(
         0,
