@@ -29,6 +29,13 @@ if [[ ! -x /usr/bin/time ]]; then
     if [[ "$(id -u)" == 0 ]]; then apt-get update -qq && apt-get install -y -qq time; else sudo apt-get install -y -qq time; fi
 fi
 CHOKEPOINT_BIN="$CARGO_TARGET_DIR/debug/chokepoint" ROWS=20000 REPEAT=1 bench/ingest_baci.sh
+# Full-scale benchmark at a tiny size (2 years × ~20,000 rows, `chokepoint bench gen` with the
+# default dataset's countries): ingest, the all-importers × all-HS6 dependency table for 1 and
+# 2 years and the EU27 screen against DuckDB and Polars, outputs compared (checks that it
+# works, not speed).
+"$CARGO_TARGET_DIR/debug/chokepoint" --quiet --data-dir "$CHOKEPOINT_TEST_DATA_DIR" data setup
+CHOKEPOINT_BIN="$CARGO_TARGET_DIR/debug/chokepoint" DATA_DIR="$CHOKEPOINT_TEST_DATA_DIR" YEARS=2 ROWS_PER_YEAR=20000 REPEAT=1 \
+    TASKS="${FULLSCALE_TASKS:-ingest dep1 depall screen}" bench/fullscale.sh
 
 echo "== real-data cross-check: every JPN, DEU, JPN+DEU × material × year figure against DuckDB and Polars"
 # The default dataset (already fetched by the tests) in a store of its own; the benchmark

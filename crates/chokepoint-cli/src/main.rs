@@ -69,6 +69,9 @@ enum Command {
     Scenario(commands::scenario::ScenarioCommand),
     /// HTTP JSON API over the same calls (dependency table, risk scores), with its OpenAPI document at /api/openapi.json.
     Serve(commands::serve::ServeArgs),
+    /// Benchmark tools: a seeded synthetic BACI release of any size.
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
     /// Run SQL over the store (DataFusion).
     Sql(commands::sql::SqlArgs),
 }
@@ -157,6 +160,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Data(c) => commands::data::run(&ctx, c, &runtime),
         Command::Ingest(c) => commands::ingest::run(&ctx, c),
+        Command::Bench(c) => commands::bench::run(&ctx, c),
         Command::Sql(a) => runtime.block_on(commands::sql::run(&ctx, a)),
         Command::Dependency(a) => runtime.block_on(commands::dependency::run_dependency(&ctx, a)),
         Command::Report(a) => runtime.block_on(commands::dependency::run_report(&ctx, a)),

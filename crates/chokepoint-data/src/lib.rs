@@ -21,6 +21,7 @@ pub mod schema;
 pub mod session;
 pub mod sources;
 pub mod store;
+pub mod synthetic;
 pub mod trade;
 
 pub use error::{DataError, Result};

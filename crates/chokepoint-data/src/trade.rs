@@ -1,6 +1,7 @@
 //! Writing the `trade` table: rows of one year are sorted by importer, HS6 and exporter,
-//! rows that share a key after ISO3 mapping are summed, and the year is written as one
-//! Parquet partition `trade/year=Y/part-N.parquet`.
+//! rows that share a key after ISO3 mapping are summed, and the year is written as the
+//! Parquet partition `trade/year=Y/` of one or more files `part-N.parquet`, each a
+//! contiguous range of the sort order (part N before part N+1).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use crate::store::trade_part_path;
 
 /// One trade flow in memory. Countries are indexes into a sorted ISO3 list
 /// ([`crate::countries::CountryTable::iso3s`]), the HS6 code is its numeric value.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct TradeRow {
     pub importer: u16,
     pub hs6: u32,
@@ -35,6 +36,9 @@ impl TradeRow {
     }
 }
 
+/// Rows per part file of a year, about (parts end at an importer boundary).
+pub const PART_ROWS: usize = 2 * ROW_GROUP_ROWS;
+
 /// What [`write_year`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct YearWritten {
@@ -42,48 +46,183 @@ pub struct YearWritten {
     pub rows: u64,
     /// Input rows folded into another row because two source country codes share an ISO3.
     pub merged: u64,
+    /// Part files written (`part-0.parquet` … `part-{parts-1}.parquet`).
+    pub parts: usize,
 }
 
-/// Sort `rows` by (importer, hs6, exporter), sum rows with the same key (values add; the
-/// quantity is null when any part lacks one, since a partial sum would understate it) and
-/// write them to `store_dir/trade/year=Y/part-{part}.parquet`.
+/// Sort the rows of one year (given in any number of chunks, in any order) by (importer,
+/// hs6, exporter), sum rows with the same key (values add; the quantity is null when any
+/// part lacks one, since a partial sum would understate it) and write them to
+/// `store_dir/trade/year=Y/part-0.parquet`, `part-1.parquet`, …
+///
+/// Parts: about [`PART_ROWS`] rows each (the count depends on the rows only, so the files
+/// are the same whatever `threads`), cut at importer boundaries: part N's rows all sort
+/// before part N+1's and no importer spans two parts (the store invariant,
+/// docs/architecture.md). The sort is a counting sort on the importer followed by a sort of
+/// each importer's rows, spread over `threads` (at least 1) threads; the parts are encoded
+/// and written by as many threads.
+///
+/// Memory: the year's rows twice at most (the chunks are freed as they are scattered), plus
+/// the Arrow batches of the parts being written.
 ///
 /// Rows can share a key only through two source codes of one ISO3; a row whose source
 /// codes repeat too is a duplicate in the source, and an error (`source` names it).
 pub fn write_year(
     store_dir: &Path,
     year: i32,
-    part: usize,
     iso3s: &[String],
-    mut rows: Vec<TradeRow>,
+    chunks: Vec<Vec<TradeRow>>,
     source: &str,
+    threads: usize,
 ) -> Result<YearWritten> {
-    rows.sort_unstable_by_key(|r| (r.key(), r.importer_code, r.exporter_code));
+    write_year_in_parts(store_dir, year, iso3s, chunks, source, threads, PART_ROWS)
+}
+
+fn write_year_in_parts(
+    store_dir: &Path,
+    year: i32,
+    iso3s: &[String],
+    chunks: Vec<Vec<TradeRow>>,
+    source: &str,
+    threads: usize,
+    part_rows: usize,
+) -> Result<YearWritten> {
+    let threads = threads.max(1);
+    // Counting sort on the importer: starts[c] is the first row of importer c.
+    let mut starts = vec![0usize; iso3s.len() + 1];
+    for c in &chunks {
+        for r in c {
+            starts[r.importer as usize + 1] += 1;
+        }
+    }
+    for c in 1..starts.len() {
+        starts[c] += starts[c - 1];
+    }
+    let total = starts[iso3s.len()];
+    let mut rows = vec![TradeRow::default(); total];
+    let mut next = starts.clone();
+    for chunk in chunks {
+        for r in chunk {
+            let k = &mut next[r.importer as usize];
+            rows[*k] = r;
+            *k += 1;
+        }
+    }
+    // Each importer's rows by (hs6, exporter, codes), importers spread over the threads.
+    let cuts = balanced_cuts(&starts, threads);
+    std::thread::scope(|s| {
+        let mut rest: &mut [TradeRow] = &mut rows;
+        let mut offset = 0;
+        for w in cuts.windows(2) {
+            let (lo, hi) = (starts[w[0]], starts[w[1]]);
+            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(hi - offset);
+            rest = tail;
+            offset = hi;
+            let bounds = &starts[w[0]..=w[1]];
+            s.spawn(move || {
+                for b in bounds.windows(2) {
+                    mine[b[0] - lo..b[1] - lo].sort_unstable_by_key(|r| (r.hs6, r.exporter, r.importer_code, r.exporter_code));
+                }
+            });
+        }
+    });
+    // Fold rows of one key (two source codes of one ISO3), in place.
     let mut merged = 0u64;
-    let mut out: Vec<TradeRow> = Vec::with_capacity(rows.len());
+    let mut kept = 0usize;
     let mut prev_codes = (u16::MAX, u16::MAX);
-    for r in rows {
+    for k in 0..rows.len() {
+        let r = rows[k];
         let codes = (r.importer_code, r.exporter_code);
-        match out.last_mut() {
-            Some(last) if last.key() == r.key() && codes == prev_codes => {
+        if kept > 0 && rows[kept - 1].key() == r.key() {
+            if codes == prev_codes {
                 return Err(crate::error::DataError::Invalid(format!(
                     "{source}: the flow year {year}, exporter {} (code {}), importer {} (code {}), HS6 {:06} appears more than once; BACI has one row per year, exporter, importer and product",
                     iso3s[r.exporter as usize], r.exporter_code, iso3s[r.importer as usize], r.importer_code, r.hs6
                 )));
             }
-            Some(last) if last.key() == r.key() => {
-                last.value_usd += r.value_usd;
-                last.quantity_t += r.quantity_t; // NaN propagates: null when any part is null
-                merged += 1;
-            }
-            _ => out.push(r),
+            let last = &mut rows[kept - 1];
+            last.value_usd += r.value_usd;
+            last.quantity_t += r.quantity_t; // NaN propagates: null when any part is null
+            merged += 1;
+        } else {
+            rows[kept] = r;
+            kept += 1;
         }
         prev_codes = codes;
     }
+    rows.truncate(kept);
+    if rows.is_empty() {
+        return Ok(YearWritten { rows: 0, merged, parts: 0 });
+    }
+    // Parts at importer boundaries, encoded and written by `threads` workers.
+    let parts = rows.len().div_ceil(part_rows.max(1));
+    let mut bounds = vec![0usize];
+    for p in 1..parts {
+        let target = rows.len() * p / parts;
+        // The start or the end of the importer's rows at the target, whichever is nearer.
+        let imp = rows[target].importer;
+        let lo = rows[..target].partition_point(|r| r.importer < imp);
+        let hi = target + rows[target..].partition_point(|r| r.importer == imp);
+        let b = if target - lo <= hi - target { lo } else { hi };
+        if b > *bounds.last().expect("non-empty") && b < rows.len() {
+            bounds.push(b);
+        }
+    }
+    bounds.push(rows.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let written: Vec<Result<(usize, u64)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads.min(bounds.len() - 1))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let part = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if part + 1 >= bounds.len() {
+                            break;
+                        }
+                        let slice = &rows[bounds[part]..bounds[part + 1]];
+                        let r = write_part(&trade_part_path(store_dir, year, part), iso3s, slice).map(|n| (part, n));
+                        let failed = r.is_err();
+                        out.push(r);
+                        if failed {
+                            break;
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("part writer panicked")).collect()
+    });
+    let mut rows_out = 0;
+    for w in written {
+        rows_out += w?.1;
+    }
+    Ok(YearWritten { rows: rows_out, merged, parts: bounds.len() - 1 })
+}
+
+/// Importer indexes cutting `starts` (row offsets per importer) into `threads` ranges of
+/// about equal rows: `[0, c1, …, n]`.
+fn balanced_cuts(starts: &[usize], threads: usize) -> Vec<usize> {
+    let n = starts.len() - 1;
+    let total = starts[n];
+    let mut cuts = vec![0];
+    for t in 1..threads {
+        let c = starts.partition_point(|&s| s < total * t / threads).min(n);
+        if c > *cuts.last().expect("non-empty") && c < n {
+            cuts.push(c);
+        }
+    }
+    cuts.push(n);
+    cuts
+}
+
+/// Write sorted rows to one Parquet file, in row groups of [`ROW_GROUP_ROWS`].
+fn write_part(path: &Path, iso3s: &[String], rows: &[TradeRow]) -> Result<u64> {
     let schema = trade_file_schema();
-    let mut batches = Vec::with_capacity(out.len().div_ceil(ROW_GROUP_ROWS));
+    let mut batches = Vec::with_capacity(rows.len().div_ceil(ROW_GROUP_ROWS));
     let mut hs_buf = [0u8; 6];
-    for chunk in out.chunks(ROW_GROUP_ROWS.min(out.len().max(1))) {
+    for chunk in rows.chunks(ROW_GROUP_ROWS) {
         let mut importer = StringBuilder::with_capacity(chunk.len(), chunk.len() * 3);
         let mut exporter = StringBuilder::with_capacity(chunk.len(), chunk.len() * 3);
         let mut hs6 = StringBuilder::with_capacity(chunk.len(), chunk.len() * 6);
@@ -105,8 +244,7 @@ pub fn write_year(
             ],
         )?);
     }
-    let rows = if out.is_empty() { 0 } else { write_parquet(&trade_part_path(store_dir, year, part), &schema, &batches)? };
-    Ok(YearWritten { rows, merged })
+    write_parquet(path, &schema, &batches)
 }
 
 /// Six zero-padded digits of an HS6 number, without allocating.
@@ -122,6 +260,7 @@ fn format_hs6(mut n: u32, buf: &mut [u8; 6]) -> &str {
 mod tests {
     use super::*;
     use crate::parquet_io::read_parquet;
+    use crate::store::trade_part_path;
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::Float64Type;
 
@@ -147,8 +286,8 @@ mod tests {
             row(2, 280530, 0, 3.0, 0.5), // same key as the first, another exporter code of the same ISO3
             row(1, 10111, 2, 1.0, 3.0),
         ];
-        let w = write_year(dir.path(), 2022, 0, &iso3s, rows, "test").unwrap();
-        assert_eq!(w, YearWritten { rows: 3, merged: 1 });
+        let w = write_year(dir.path(), 2022, &iso3s, vec![rows[..1].to_vec(), rows[1..].to_vec()], "test", 2).unwrap();
+        assert_eq!(w, YearWritten { rows: 3, merged: 1, parts: 1 });
         let batches = read_parquet(&dir.path().join("trade/year=2022/part-0.parquet")).unwrap();
         let b = &batches[0];
         let col = |i: usize| b.column(i).as_string::<i32>().iter().map(|s| s.unwrap().to_owned()).collect::<Vec<_>>();
@@ -163,11 +302,53 @@ mod tests {
     }
 
     #[test]
+    fn parts_are_contiguous_ranges_cut_at_importers_whatever_the_threads() {
+        let iso3s: Vec<String> = ["AAA", "BBB", "CCC", "DDD"].iter().map(|s| s.to_string()).collect();
+        // 4 importers × 3 products × 3 exporters, in BACI's order (exporter first), in 5 chunks.
+        let mut rows = Vec::new();
+        for e in 0..4u16 {
+            for i in 0..4u16 {
+                for k in [10111u32, 280530, 999999] {
+                    if i != e {
+                        rows.push(row(i, k, e, f64::from(i * 100 + e) + 1.0, 1.0));
+                    }
+                }
+            }
+        }
+        assert_eq!(rows.len(), 36);
+        let chunks: Vec<Vec<TradeRow>> = rows.chunks(8).map(<[TradeRow]>::to_vec).collect();
+        let files = |threads: usize| {
+            let dir = tempfile::tempdir().unwrap();
+            let w = write_year_in_parts(dir.path(), 2022, &iso3s, chunks.clone(), "t", threads, 10).unwrap();
+            let mut out = Vec::new();
+            for p in 0..w.parts {
+                let b = &read_parquet(&trade_part_path(dir.path(), 2022, p)).unwrap()[0];
+                let col = |i: usize| b.column(i).as_string::<i32>().iter().map(|s| s.unwrap().to_owned()).collect::<Vec<_>>();
+                out.push((col(0), col(1), col(2)));
+            }
+            (w, out)
+        };
+        let (w1, one) = files(1);
+        let (w3, three) = files(3);
+        assert_eq!(one, three);
+        assert_eq!(w1, YearWritten { rows: 36, merged: 0, parts: 4 });
+        assert_eq!(w3, w1);
+        // 9 rows per importer, parts of about 10 rows cut at importer ends: one importer each.
+        for (p, (imp, hs6, exp)) in one.iter().enumerate() {
+            assert_eq!(imp, &vec![iso3s[p].clone(); 9]);
+            let keys: Vec<(&String, &String)> = hs6.iter().zip(exp).collect();
+            assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+            assert_eq!(hs6[0], "010111");
+            assert!(!exp.contains(&iso3s[p]));
+        }
+    }
+
+    #[test]
     fn a_repeated_source_row_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let iso3s: Vec<String> = ["CHN", "JPN"].iter().map(|s| s.to_string()).collect();
         let rows = vec![row(1, 280530, 0, 10.0, 1.0), row(1, 280530, 0, 10.0, 1.0)];
-        let err = write_year(dir.path(), 2022, 0, &iso3s, rows, "f.csv").unwrap_err().to_string();
+        let err = write_year(dir.path(), 2022, &iso3s, vec![rows], "f.csv", 1).unwrap_err().to_string();
         assert!(
             err.contains("f.csv: the flow year 2022, exporter CHN (code 0), importer JPN (code 1), HS6 280530 appears more than once"),
             "{err}"

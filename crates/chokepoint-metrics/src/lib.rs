@@ -9,6 +9,7 @@ pub mod dera;
 pub mod eu_crm;
 pub mod explain;
 pub mod geopolrisk;
+pub mod kernels;
 pub mod method;
 pub mod risk;
 mod scope;

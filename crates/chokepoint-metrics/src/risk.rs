@@ -10,7 +10,7 @@
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
-use chokepoint_data::Manifest;
+use chokepoint_data::{Manifest, Store};
 use chokepoint_model::eu_crm::EuCrmParams;
 use chokepoint_model::importer::{CountryGroups, ImporterSpec};
 use chokepoint_model::risk_params::{CrmaParams, DeraParams};
@@ -21,6 +21,7 @@ use crate::dera::{DeraBasis, DeraRequest, DeraRow, Level, dera};
 use crate::eu_crm::{EuCrmRequest, EuCrmRow, eu_crm};
 use crate::explain::Explanation;
 use crate::geopolrisk::{Convention, GeoPolRiskRequest, GeoPolRiskRow, geopolrisk};
+use crate::kernels::Engine;
 use crate::method::MethodInfo;
 use crate::screen::{Persistence, ProductScope, ScreenRequest, ScreenRow, Thresholds, screen};
 
@@ -104,6 +105,8 @@ pub struct RiskOptions {
     pub screen_thresholds: Thresholds,
     /// GeoDep persistence (default 2 of 3 years).
     pub persistence: Persistence,
+    /// Screen: who computes its sums (default: the streaming kernel; `Sql` is the cross-check).
+    pub screen_engine: Engine,
 }
 
 impl RiskOptions {
@@ -127,6 +130,7 @@ impl RiskOptions {
             (t.import_export_ratio != d.import_export_ratio, "screen_ratio", Method::Screen),
             (t.world_export_hhi != d.world_export_hhi, "screen_world_hhi", Method::Screen),
             (self.persistence != Persistence::default(), "persistence", Method::Screen),
+            (self.screen_engine != Engine::default(), "engine", Method::Screen),
         ]
         .into_iter()
         .find(|(given, _, m)| *given && !methods.contains(m))
@@ -208,17 +212,18 @@ fn headline(importer: &str, year: i32, material: &str, column: &str, value: Head
 /// thresholds out of range; query errors otherwise.
 pub async fn run_method(
     ctx: &SessionContext,
-    manifest: &Manifest,
+    store: &Store,
     sel: &Selection,
     opts: &RiskOptions,
     method: Method,
 ) -> Result<MethodOutput, DependencyError> {
+    let manifest = store.manifest();
     match method {
         Method::Geopolrisk => run_geopolrisk(ctx, manifest, sel, opts).await,
         Method::EuCrm => run_eu_crm(ctx, manifest, sel, opts).await,
         Method::Dera => run_dera(ctx, manifest, sel, opts).await,
         Method::Crma => run_crma(ctx, manifest, sel, opts).await,
-        Method::Screen => run_screen(ctx, manifest, sel, opts).await,
+        Method::Screen => run_screen(ctx, store, sel, opts).await,
     }
 }
 
@@ -397,12 +402,7 @@ async fn run_crma(ctx: &SessionContext, manifest: &Manifest, sel: &Selection, op
     })
 }
 
-async fn run_screen(
-    ctx: &SessionContext,
-    manifest: &Manifest,
-    sel: &Selection,
-    opts: &RiskOptions,
-) -> Result<MethodOutput, DependencyError> {
+async fn run_screen(ctx: &SessionContext, store: &Store, sel: &Selection, opts: &RiskOptions) -> Result<MethodOutput, DependencyError> {
     opts.screen_thresholds.validate().map_err(DependencyError::Usage)?;
     let scope = if !opts.screen_hs.is_empty() {
         ProductScope::Hs6(opts.screen_hs.clone())
@@ -421,8 +421,9 @@ async fn run_screen(
         thresholds: opts.screen_thresholds,
         persistence: opts.persistence,
         explain: sel.explain,
+        engine: opts.screen_engine,
     };
-    let result = screen(ctx, manifest, &req).await?;
+    let result = screen(ctx, store, &req).await?;
     let mut notes = result.notices.clone();
     notes.insert(
         0,

@@ -9,6 +9,7 @@ use chokepoint_data::fixtures::MiniBundle;
 use chokepoint_data::{Store, session};
 use chokepoint_metrics::dependency::DependencyError;
 use chokepoint_metrics::explain::Cell;
+use chokepoint_metrics::kernels::Engine;
 use chokepoint_metrics::screen::{Persistence, ProductScope, ScreenRequest, ScreenResult, ScreenRow, Thresholds, screen};
 use chokepoint_model::importer::CountryGroups;
 
@@ -56,16 +57,29 @@ fn request(importers: &[&str], scope: ProductScope, years: &[i32]) -> ScreenRequ
         thresholds: Thresholds::default(),
         persistence: Persistence::default(),
         explain: false,
+        engine: Engine::Kernel,
     }
 }
 
+/// Screen with both engines, assert that they agree bit for bit (rows, summaries, notices,
+/// explanations: their `Debug` text writes every float exactly), return the kernel's result.
 fn run(req: &ScreenRequest) -> Result<ScreenResult, DependencyError> {
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    rt.block_on(async {
-        let store = Store::open(data_dir()).unwrap();
-        let ctx = session(&store).await.unwrap();
-        screen(&ctx, store.manifest(), req).await
-    })
+    let [kernel, sql] = [Engine::Kernel, Engine::Sql].map(|engine| {
+        rt.block_on(async {
+            let store = Store::open(data_dir()).unwrap();
+            let ctx = session(&store).await.unwrap();
+            screen(&ctx, &store, &ScreenRequest { engine, ..req.clone() }).await
+        })
+    });
+    match (&kernel, &sql) {
+        (Ok(k), Ok(s)) => {
+            assert_eq!(format!("{k:?}"), format!("{s:?}"), "kernel and SQL engines differ");
+        }
+        (Err(k), Err(s)) => assert_eq!(k.to_string(), s.to_string()),
+        _ => panic!("one engine failed: kernel {:?}, sql {:?}", kernel.as_ref().err(), sql.as_ref().err()),
+    }
+    kernel
 }
 
 fn close(a: f64, b: f64) {

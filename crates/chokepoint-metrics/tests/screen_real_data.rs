@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use chokepoint_data::fixtures::RealDataset;
 use chokepoint_data::{Store, session};
+use chokepoint_metrics::kernels::Engine;
 use chokepoint_metrics::screen::{Persistence, ProductScope, ScreenRequest, ScreenResult, Thresholds, screen};
 use chokepoint_model::importer::CountryGroups;
 
@@ -21,6 +22,10 @@ fn real() -> &'static RealDataset {
 }
 
 fn compute(importer: &str, years: &[i32]) -> ScreenResult {
+    compute_with(importer, years, Engine::Kernel)
+}
+
+fn compute_with(importer: &str, years: &[i32], engine: Engine) -> ScreenResult {
     let groups = CountryGroups::builtin();
     let req = ScreenRequest {
         importers: vec![groups.parse_importer(importer).unwrap()],
@@ -30,12 +35,13 @@ fn compute(importer: &str, years: &[i32]) -> ScreenResult {
         thresholds: Thresholds::default(),
         persistence: Persistence::default(),
         explain: false,
+        engine,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
     rt.block_on(async {
         let store = Store::open(&real().data).unwrap();
         let ctx = session(&store).await.unwrap();
-        screen(&ctx, store.manifest(), &req).await.unwrap()
+        screen(&ctx, &store, &req).await.unwrap()
     })
 }
 
@@ -207,4 +213,27 @@ fn jpn_deu_2020_to_2022_with_persistence_against_sqlite() {
     }
     let s = r.summaries.iter().find(|s| s.year == 2022).unwrap();
     assert_eq!((s.screened, s.dependent, s.dependent_geodep, s.dependent_geodep_persistent), (71, 17, 6, 5));
+}
+
+/// The kernel and the plain SQL engine give the same screen, bit for bit (every float of
+/// every row, summary and notice), for the EU27, a coalition and a country over every
+/// year of the dataset and every product.
+#[test]
+fn kernel_and_sql_engines_agree_on_every_year() {
+    let years: Vec<i32> = {
+        let store = Store::open(&real().data).unwrap();
+        store.manifest().trade_years.keys().copied().collect()
+    };
+    assert!(years.len() >= 3, "{years:?}");
+    for importer in ["EU27", "JPN+DEU", "JPN"] {
+        let kernel = compute_with(importer, &years, Engine::Kernel);
+        let sql = compute_with(importer, &years, Engine::Sql);
+        assert!(!kernel.rows.is_empty());
+        assert_eq!(kernel.rows.len(), sql.rows.len(), "{importer}");
+        for (k, s) in kernel.rows.iter().zip(&sql.rows) {
+            assert_eq!(format!("{k:?}"), format!("{s:?}"), "{importer}");
+        }
+        assert_eq!(kernel.summaries, sql.summaries, "{importer}");
+        assert_eq!(kernel.notices, sql.notices, "{importer}");
+    }
 }

@@ -4,6 +4,7 @@
 //! - [`text`]: terminal table (colour only when asked, i.e. on a TTY) and Markdown;
 //! - [`columns`]: the rows as an Arrow batch, the shape of the CSV and Parquet outputs;
 //! - [`write_dependency`] / [`write_report`]: one entry point per command and format;
+//! - [`stream::BatchStream`]: a large table written batch by batch (Parquet or CSV);
 //! - [`write_atomically`]: `--out FILE` is written aside and renamed into place.
 
 pub mod columns;
@@ -16,6 +17,7 @@ pub mod risk;
 pub mod scenario;
 pub mod screen;
 pub mod side_by_side;
+pub mod stream;
 pub mod text;
 
 use std::io::Write;

@@ -287,7 +287,7 @@ mod tests {
     fn full_lp(offered: &[f64], loss: &[f64], preferred: &[(usize, usize)]) -> (f64, f64) {
         let n = offered.len();
         let pairs: Vec<(usize, usize)> = (0..n).flat_map(|s| (0..n).map(move |i| (s, i))).collect();
-        let (mut vars, x) = pair_vars(&pairs);
+        let (vars, x) = pair_vars(&pairs);
         let eps = 1e-3;
         let objective: Expression =
             pairs.iter().zip(&x).map(|(p, v)| if preferred.contains(p) { (1.0 + eps) * *v } else { 1.0 * *v }).sum();

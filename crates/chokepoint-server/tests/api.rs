@@ -471,7 +471,7 @@ async fn library_risk(methods: &[Method], sel: &Selection, opts: &RiskOptions) -
     let ctx = chokepoint_data::session(&store).await.unwrap();
     let mut out = Vec::new();
     for m in methods {
-        let r = run_method(&ctx, store.manifest(), sel, opts, *m).await.unwrap();
+        let r = run_method(&ctx, &store, sel, opts, *m).await.unwrap();
         out.push(as_client_sees(&r.rows));
     }
     out

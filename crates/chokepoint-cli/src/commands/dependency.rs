@@ -18,6 +18,7 @@ use chokepoint_model::importer::CountryGroups;
 use chokepoint_report::html::{self, HtmlReport, WebAssets};
 use chokepoint_report::{Format, write_atomically};
 
+use crate::commands::risk::EngineArg;
 use crate::{Context, UsageError};
 
 /// Output formats of `dependency` and `report`.
@@ -184,6 +185,15 @@ pub struct DependencyArgs {
     /// For flagged rows, list the top supplier's largest customers (who competes for the same supply).
     #[arg(long)]
     rivals: bool,
+    /// With --all-products: one row per year × importer × HS6 for every country of the store as importer (not groups). Columns: year, importer, hs6, import_value_usd, suppliers, top_supplier, top_share, top3_share, hhi (shares of import value, USD). Needs --format parquet or csv.
+    #[arg(long, requires = "all_products", conflicts_with_all = ["importer", "hs", "material", "rivals", "watch", "basis", "min_import_usd"])]
+    all_importers: bool,
+    /// With --all-importers: every HS6 product the store holds, not only materials.
+    #[arg(long, requires = "all_importers")]
+    all_products: bool,
+    /// For --all-importers --all-products: `kernel`, one streaming pass per year over the store sorted by importer, HS6, exporter (default), or `sql`, the same table as a plain DataFusion SQL query (the cross-check; same rows, bit for bit).
+    #[arg(long, value_enum, default_value_t = EngineArg::Kernel, requires = "all_importers")]
+    engine: EngineArg,
 }
 
 #[derive(Args, Debug)]
@@ -312,11 +322,75 @@ fn print_notices(ctx: &Context, result: &DependencyResult, format: OutFormat) {
 }
 
 pub async fn run_dependency(ctx: &Context, args: DependencyArgs) -> anyhow::Result<()> {
+    if args.all_importers {
+        return run_all_products(ctx, &args).await;
+    }
     let req = request(&args.sel, args.rivals)?;
     let result = compute(ctx, &req).await?;
     print_notices(ctx, &result, args.format);
     let format = args.format.into();
     emit(args.sel.out.as_ref(), args.format, ctx, |w, color| chokepoint_report::write_dependency(w, &result, format, color))
+}
+
+/// `dependency --all-importers --all-products`: the table of every importer × HS6 × year
+/// (`chokepoint_metrics::kernels::dependency_table`), streamed to Parquet or CSV.
+async fn run_all_products(ctx: &Context, args: &DependencyArgs) -> anyhow::Result<()> {
+    use chokepoint_metrics::kernels::{Engine, default_threads, dependency_table};
+    if !matches!(args.format, OutFormat::Parquet | OutFormat::Csv) {
+        return Err(UsageError(
+            "--all-importers --all-products writes millions of rows: use --format parquet or csv (with --out FILE)".into(),
+        )
+        .into());
+    }
+    let usage = |e: DependencyError| match e {
+        DependencyError::Usage(m) => anyhow::Error::new(UsageError(m)),
+        other => anyhow::Error::new(other),
+    };
+    let store = Store::open(&ctx.data_dir)?;
+    let years = dependency_table::check_years(store.manifest(), args.sel.years.as_ref().map_or(&[][..], |y| &y.0)).map_err(usage)?;
+    let engine: Engine = args.engine.into();
+    let info = chokepoint_metrics::method::MethodInfo::new("dependency", dependency_table::METHOD, None, store.manifest(), &["trade"]);
+    let provenance = serde_json::to_string(&serde_json::json!({ "method": info, "engine": engine, "years": years }))?;
+    let mut stream = match args.format {
+        OutFormat::Parquet => chokepoint_report::stream::BatchStream::parquet(dependency_table::schema(), Some(provenance))?,
+        _ => chokepoint_report::stream::BatchStream::csv(),
+    };
+    let started = Instant::now();
+    let failed = |e: anyhow::Error| chokepoint_report::ReportError::Unsupported(format!("{e:#}"));
+    let mut rows = 0;
+    match engine {
+        Engine::Kernel => {
+            let root = store.root().to_owned();
+            emit(args.sel.out.as_ref(), args.format, ctx, |w, _| {
+                rows = dependency_table::kernel(&root, &years, default_threads(), |b| -> anyhow::Result<()> { Ok(stream.write(w, &b)?) })
+                    .map_err(failed)?;
+                stream.finish(w)
+            })?;
+        }
+        Engine::Sql => {
+            // The cross-check holds the whole table before writing it.
+            let sc = session(&store).await?;
+            let mut batches = Vec::new();
+            rows = dependency_table::sql(&sc, &years, |b| -> Result<(), DependencyError> {
+                batches.push(b);
+                Ok(())
+            })
+            .await
+            .map_err(usage)?;
+            emit(args.sel.out.as_ref(), args.format, ctx, |w, _| {
+                for b in &batches {
+                    stream.write(w, b)?;
+                }
+                stream.finish(w)
+            })?;
+        }
+    }
+    ctx.info(format!(
+        "{rows} rows (every importer × HS6 with imports, {} year(s)) by the {engine} engine in {:.2} s",
+        years.len(),
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
 }
 
 pub async fn run_report(ctx: &Context, args: ReportArgs) -> anyhow::Result<()> {

@@ -59,6 +59,9 @@ pub struct BaciArgs {
     /// Drop every trade year of the store first (needed to switch HS revision).
     #[arg(long)]
     replace_all: bool,
+    /// Parser and writer threads (default: every core). The store does not depend on it.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
 }
 
 pub fn run(ctx: &Context, cmd: IngestCommand) -> anyhow::Result<()> {
@@ -96,6 +99,7 @@ pub fn run(ctx: &Context, cmd: IngestCommand) -> anyhow::Result<()> {
                 release: a.release,
                 replace_all: a.replace_all,
                 progress: ctx.progress(),
+                threads: a.threads,
             };
             let s = ingest_baci(&ctx.data_dir, &a.files, &opts)?;
             let secs = started.elapsed().as_secs_f64();

@@ -12,7 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use arrow::array::{RecordBatch, StringArray};
 
@@ -53,6 +54,8 @@ pub struct BaciOptions {
     pub replace_all: bool,
     /// Show a progress bar.
     pub progress: bool,
+    /// Parser and writer threads (0: every core).
+    pub threads: usize,
 }
 
 /// What [`ingest_baci`] did.
@@ -380,73 +383,226 @@ fn parse_int(b: &[u8]) -> Option<i64> {
     Some(b.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')))
 }
 
-/// Rows of one trade CSV, by year.
+/// Rows of one trade CSV, by year, in chunks (in file order).
 struct ParsedTrade {
-    years: BTreeMap<i32, Vec<TradeRow>>,
+    years: BTreeMap<i32, Vec<Vec<TradeRow>>>,
     rows: u64,
     skipped: u64,
     examples: Vec<String>,
 }
 
+/// Bytes of CSV per chunk handed to a parser thread (whole lines).
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// Lines of a trade CSV for one parser thread.
+struct Chunk {
+    index: usize,
+    /// Line number (1-based, in the file) of the chunk's first line.
+    first_line: u64,
+    bytes: Vec<u8>,
+}
+
+/// What a parser thread made of a chunk.
+struct ChunkParsed {
+    index: usize,
+    /// Runs of rows of one year, in file order.
+    years: Vec<(i32, Vec<TradeRow>)>,
+    rows: u64,
+    skipped: u64,
+    examples: Vec<String>,
+    /// In `Fail` mode, the chunk's first bad row; the rows after it are not parsed.
+    error: Option<DataError>,
+}
+
+fn parse_chunk(chunk: Chunk, label: &str, file_year: Option<i64>, lookup: &[u16], on_error: OnError) -> ChunkParsed {
+    let mut parser = TradeParser { label: label.to_owned(), file_year, lookup, on_error, skipped: 0, examples: Vec::new() };
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&chunk.bytes[..]);
+    let mut rec = csv::ByteRecord::new();
+    let mut years: Vec<(i32, Vec<TradeRow>)> = Vec::new();
+    let mut rows = 0u64;
+    let mut error = None;
+    let line_of = |rec: &csv::ByteRecord| chunk.first_line + rec.position().map_or(1, |p| p.line()) - 1;
+    loop {
+        let outcome = match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => parser.parse(&rec, line_of(&rec)),
+            // A malformed record is a bad row like any other (reading a slice cannot fail).
+            Err(e) => {
+                let line = e.position().map_or(chunk.first_line, |p| chunk.first_line + p.line() - 1);
+                Err(DataError::Invalid(format!("{label}:{line}: cannot read CSV: {e}")))
+            }
+        };
+        match outcome {
+            Ok((year, row)) => {
+                rows += 1;
+                match years.last_mut() {
+                    Some((y, run)) if *y == year => run.push(row),
+                    _ => {
+                        let mut run = Vec::with_capacity(CHUNK_BYTES / 32);
+                        run.push(row);
+                        years.push((year, run));
+                    }
+                }
+            }
+            Err(e) => {
+                if let Err(e) = parser.reject(e) {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+    }
+    ChunkParsed { index: chunk.index, years, rows, skipped: parser.skipped, examples: parser.examples, error }
+}
+
+/// Read into `buf` until it holds at least `want` bytes or the input ends; true at the end.
+fn fill(r: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
+    while buf.len() < want {
+        let len = buf.len();
+        buf.resize(want.max(len + 64 * 1024), 0);
+        match r.read(&mut buf[len..]) {
+            Ok(0) => {
+                buf.truncate(len);
+                return Ok(true);
+            }
+            Ok(n) => buf.truncate(len + n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(len),
+            Err(e) => {
+                buf.truncate(len);
+                return Err(e);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// Read and validate one trade CSV with `threads` parser threads.
+///
+/// The calling thread reads the (uncompressed) stream and cuts it at line ends into chunks
+/// of about [`CHUNK_BYTES`]; parser threads turn chunks into rows; the results are put back
+/// in file order, so errors name `file:line:column` and the first bad row of the file is
+/// the one reported, as with one thread. Memory: the rows of the file plus
+/// 2 × `threads` chunks in flight.
 fn read_trade_csv(
-    mut rdr: csv::Reader<Box<dyn Read + '_>>,
+    r: &mut dyn Read,
     label: &str,
     file_year: Option<i64>,
     lookup: &[u16],
     on_error: OnError,
+    threads: usize,
 ) -> Result<ParsedTrade> {
+    let io_err = |line: u64, e: std::io::Error| {
+        // A read error (a zip member failing its CRC, a truncated file) is never a bad row to skip.
+        DataError::Invalid(format!("{label}: cannot read the file after line {line} ({e}); it is corrupt or truncated"))
+    };
+    // The header: the first line.
+    let mut carry: Vec<u8> = Vec::new();
+    let mut eof = false;
+    let header_end = loop {
+        if let Some(p) = carry.iter().position(|&b| b == b'\n') {
+            break p + 1;
+        }
+        if eof {
+            break carry.len();
+        }
+        let want = carry.len() + 64 * 1024;
+        eof = fill(r, &mut carry, want).map_err(|e| io_err(0, e))?;
+    };
+    let mut hdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&carry[..header_end]);
     let mut rec = csv::ByteRecord::new();
-    let header_ok = rdr.read_byte_record(&mut rec).map_err(|e| csv_err(label, e))?;
+    let header_ok = hdr.read_byte_record(&mut rec).map_err(|e| csv_err(label, e))?;
     let header: Vec<String> =
         rec.iter().map(|h| String::from_utf8_lossy(trim_bytes(h)).trim_start_matches('\u{feff}').to_owned()).collect();
     if !header_ok || header != FIELDS {
         return Err(DataError::Header { file: label.to_owned(), expected: FIELDS.join(","), found: header.join(",") });
     }
-    let mut parser = TradeParser { label: label.to_owned(), file_year, lookup, on_error, skipped: 0, examples: Vec::new() };
-    let mut years: BTreeMap<i32, Vec<TradeRow>> = BTreeMap::new();
-    // Files hold one year: keep the current year's rows at hand.
-    let mut current: Option<(i32, Vec<TradeRow>)> = None;
-    let mut rows = 0u64;
-    loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
-                // A read error (a zip member failing its CRC, a truncated file) is never a bad row to skip.
-                return Err(DataError::Invalid(format!(
-                    "{label}: cannot read the file after line {} ({e}); it is corrupt or truncated",
-                    rec.position().map(|p| p.line()).unwrap_or(0)
-                )));
-            }
-            Err(e) => {
-                // A malformed record (e.g. bytes that are not UTF-8) is a bad row like any other.
-                parser.reject(csv_err(label, e))?;
-                continue;
-            }
+    carry.drain(..header_end);
+
+    let threads = threads.max(1);
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(2 * threads);
+    let rx = Mutex::new(rx);
+    let (rtx, rrx) = std::sync::mpsc::channel::<ChunkParsed>();
+    let (results, read_error) = std::thread::scope(|s| {
+        let (tx, rtx) = (tx, rtx);
+        for _ in 0..threads {
+            let (rx, rtx, stop) = (&rx, rtx.clone(), &stop);
+            s.spawn(move || {
+                loop {
+                    let next = rx.lock().expect("no panic while holding").recv();
+                    let Ok(chunk) = next else { break };
+                    let parsed = parse_chunk(chunk, label, file_year, lookup, on_error);
+                    if parsed.error.is_some() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    if rtx.send(parsed).is_err() {
+                        break;
+                    }
+                }
+            });
         }
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        match parser.parse(&rec, line) {
-            Ok((year, row)) => {
-                rows += 1;
-                match &mut current {
-                    Some((y, rows)) if *y == year => rows.push(row),
-                    _ => {
-                        if let Some((y, rows)) = current.take() {
-                            years.entry(y).or_default().extend(rows);
-                        }
-                        let mut rows = years.remove(&year).unwrap_or_default();
-                        rows.push(row);
-                        current = Some((year, rows));
+        drop(rtx);
+        // This thread reads and cuts.
+        let mut next_line = 2u64;
+        let mut index = 0;
+        let mut read_error = None;
+        while !stop.load(Ordering::Relaxed) {
+            let mut buf = std::mem::take(&mut carry);
+            if !eof {
+                match fill(r, &mut buf, CHUNK_BYTES) {
+                    Ok(e) => eof = e,
+                    Err(e) => {
+                        read_error = Some(io_err(next_line - 1, e));
+                        break;
                     }
                 }
             }
-            Err(e) => parser.reject(e)?,
+            if !eof {
+                match buf.iter().rposition(|&b| b == b'\n') {
+                    Some(p) => carry = buf.split_off(p + 1),
+                    None => {
+                        // A line longer than a chunk: read on.
+                        carry = buf;
+                        continue;
+                    }
+                }
+            }
+            if buf.is_empty() {
+                break;
+            }
+            let lines = buf.iter().filter(|&&b| b == b'\n').count() as u64;
+            if tx.send(Chunk { index, first_line: next_line, bytes: buf }).is_err() {
+                break;
+            }
+            next_line += lines;
+            index += 1;
+            if eof {
+                break;
+            }
+        }
+        drop(tx);
+        let mut results: Vec<ChunkParsed> = rrx.iter().collect();
+        results.sort_by_key(|p| p.index);
+        (results, read_error)
+    });
+    let mut out = ParsedTrade { years: BTreeMap::new(), rows: 0, skipped: 0, examples: Vec::new() };
+    for p in results {
+        out.skipped += p.skipped;
+        if out.examples.len() < SKIP_EXAMPLES {
+            out.examples.extend(p.examples);
+        }
+        if let Some(e) = p.error {
+            return Err(e);
+        }
+        out.rows += p.rows;
+        for (year, run) in p.years {
+            out.years.entry(year).or_default().push(run);
         }
     }
-    if let Some((y, rows)) = current.take() {
-        years.entry(y).or_default().extend(rows);
+    if let Some(e) = read_error {
+        return Err(e);
     }
-    Ok(ParsedTrade { years, rows, skipped: parser.skipped, examples: parser.examples })
+    Ok(out)
 }
 
 /// Ingest the BACI files `inputs` (zips, CSVs or directories of them) into a new store of
@@ -537,14 +693,14 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
         }
     }
 
-    // Checksums of the input files are computed on other threads while the main thread
-    // parses (one hash per file or zip, however many members it has).
-    let mut hashing: BTreeMap<PathBuf, std::thread::JoinHandle<Result<(String, u64)>>> = BTreeMap::new();
-    for f in &files {
-        let path = f.container.clone();
-        hashing.entry(path.clone()).or_insert_with(|| std::thread::spawn(move || sha256_file(&path)));
-    }
+    // Checksums of the input files are computed on another thread while the others parse
+    // (one hash per file or zip, however many members it has; one file after the other).
+    let containers: BTreeSet<PathBuf> = files.iter().map(|f| f.container.clone()).collect();
+    let hashing = std::thread::spawn(move || {
+        containers.into_iter().map(|p| sha256_file(&p).map(|s| (p, s))).collect::<Result<BTreeMap<PathBuf, (String, u64)>>>()
+    });
 
+    let threads = super::worker_threads(opts.threads);
     let progress = Progress::new(opts.progress);
     let staged = StagedStore::begin(data_dir)?;
     let dir = staged.dir().to_owned();
@@ -555,36 +711,50 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
     let mut examples = Vec::new();
     let mut new_sources = Vec::new();
     let source_id = format!("baci-{hs_revision}-{release}");
-    for f in &trade_files {
-        let label = f.label();
-        let bar = progress.bytes(f.size, f.base_name());
-        let file_year = year_in_name(&f.base_name());
-        let parsed =
-            f.with_reader(|r| read_trade_csv(csv_reader(Box::new(bar.wrap_read(r))), &label, file_year, &lookup, opts.on_error))?;
-        let years = parsed.years;
-        rows_read += parsed.rows;
-        bar.finish_and_clear();
-        bytes_read += f.size;
-        skipped += parsed.skipped;
-        examples.extend(parsed.examples);
-        for (year, rows) in years {
-            if let Some(prev) = year_source.insert(year, label.clone()) {
-                return Err(DataError::Invalid(format!("year {year} appears in both {prev} and {label}; give each year once")));
-            }
-            let w = write_year(&dir, year, 0, countries.iso3s(), rows, &label)?;
+    // Pipeline: while one year is sorted and written (on its own threads), the next file is
+    // parsed. At most one year waits to be written, so memory is bounded by about two
+    // years' rows whatever the number of years.
+    let iso3s = countries.iso3s();
+    std::thread::scope(|s| -> Result<()> {
+        type Writing<'s> = std::thread::ScopedJoinHandle<'s, Result<(i32, String, crate::trade::YearWritten)>>;
+        let mut writing: Option<Writing<'_>> = None;
+        let mut finish = |h: Writing<'_>| -> Result<()> {
+            let (year, base, w) = h.join().map_err(|_| DataError::Invalid("the trade writer thread panicked".to_owned()))??;
             rows_written += w.rows;
             merged += w.merged;
-            trade_years.insert(
-                year,
-                TradeYear { source: format!("{source_id}/{}", f.base_name()), hs_revision: hs_revision.clone(), rows: w.rows },
-            );
+            trade_years.insert(year, TradeYear { source: format!("{source_id}/{base}"), hs_revision: hs_revision.clone(), rows: w.rows });
+            Ok(())
+        };
+        for f in &trade_files {
+            let label = f.label();
+            let bar = progress.bytes(f.size, f.base_name());
+            let file_year = year_in_name(&f.base_name());
+            let parsed = f.with_reader(|r| {
+                let mut r = bar.wrap_read(r);
+                read_trade_csv(&mut r, &label, file_year, &lookup, opts.on_error, threads)
+            })?;
+            rows_read += parsed.rows;
+            bar.finish_and_clear();
+            bytes_read += f.size;
+            skipped += parsed.skipped;
+            examples.extend(parsed.examples);
+            for (year, chunks) in parsed.years {
+                if let Some(prev) = year_source.insert(year, label.clone()) {
+                    return Err(DataError::Invalid(format!("year {year} appears in both {prev} and {label}; give each year once")));
+                }
+                if let Some(h) = writing.take() {
+                    finish(h)?;
+                }
+                let (dir, label, base) = (&dir, label.clone(), f.base_name());
+                writing = Some(s.spawn(move || write_year(dir, year, iso3s, chunks, &label, threads).map(|w| (year, base, w))));
+            }
         }
-    }
-    let mut sums: BTreeMap<PathBuf, (String, u64)> = BTreeMap::new();
-    for (path, handle) in hashing {
-        let sum = handle.join().map_err(|_| DataError::Invalid(format!("{}: checksum thread panicked", path.display())))??;
-        sums.insert(path, sum);
-    }
+        if let Some(h) = writing.take() {
+            finish(h)?;
+        }
+        Ok(())
+    })?;
+    let sums = hashing.join().map_err(|_| DataError::Invalid("the checksum thread panicked".to_owned()))??;
     for f in &trade_files {
         new_sources.push(file_source(f, &sums, &source_id, &release, &hs_revision, &[Table::Trade]));
     }

@@ -86,7 +86,7 @@ pub fn ingest_geopolrisk(data_dir: &Path, input: &Path, opts: &GeopolriskOptions
     let bundle_id = format!("{}-{}", default_dataset::PACKAGE, located.version);
     let baci_id = format!("{bundle_id}/baci.db");
     for (year, rows) in trade {
-        let w = write_year(&dir, year, 0, &iso3s, rows, "baci.db")?;
+        let w = write_year(&dir, year, &iso3s, vec![rows], "baci.db", super::worker_threads(0))?;
         merged += w.merged;
         trade_years.insert(year, TradeYear { source: baci_id.clone(), hs_revision: hs_revision.clone(), rows: w.rows });
         bar.inc(1);

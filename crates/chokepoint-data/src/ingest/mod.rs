@@ -38,6 +38,11 @@ pub(crate) fn new_manifest(sources: Vec<SourceInfo>, trade_years: BTreeMap<i32, 
     }
 }
 
+/// Worker threads for an ingest: `requested`, or every core when 0.
+pub(crate) fn worker_threads(requested: usize) -> usize {
+    if requested > 0 { requested } else { std::thread::available_parallelism().map_or(2, |n| n.get()) }
+}
+
 /// Progress bars that are hidden unless enabled (and on a terminal: indicatif hides them
 /// when stderr is not a TTY).
 #[derive(Debug, Clone, Copy)]

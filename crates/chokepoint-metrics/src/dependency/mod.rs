@@ -44,6 +44,20 @@ pub enum DependencyError {
     DataFusion(#[from] datafusion::error::DataFusionError),
     #[error(transparent)]
     Arrow(#[from] arrow::error::ArrowError),
+    /// A trade file of the store cannot be read by the all-products kernels (path and cause).
+    #[error("{path}: {source}")]
+    Parquet {
+        path: String,
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+    /// The store's trade directory cannot be listed or a file opened (path and cause).
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// What the shares are computed on.

@@ -17,7 +17,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
-use chokepoint_data::Manifest;
+use chokepoint_data::Store;
 use chokepoint_model::importer::{CountryGroups, ImporterSpec};
 
 use crate::dependency::compute::check_countries;
@@ -25,6 +25,7 @@ use crate::dependency::items::resolve_items;
 use crate::dependency::query::{floats, ints, strings, text_rows};
 use crate::dependency::{DependencyError, ItemSelection};
 use crate::explain::{Cell, ExplainTable, Explanation, Term};
+use crate::kernels::{Engine, default_threads};
 use crate::method::MethodInfo;
 
 use super::{Criteria, Figures, Persistence, ProductTrade, Thresholds, criteria, figures, years_held};
@@ -64,6 +65,9 @@ pub struct ScreenRequest {
     pub persistence: Persistence,
     /// Also build an [`Explanation`] per row.
     pub explain: bool,
+    /// Who computes the aggregates: the one-pass kernel over the sorted store (default) or
+    /// the plain DataFusion SQL (the cross-check); both give the same rows, bit for bit.
+    pub engine: Engine,
 }
 
 /// One importing unit × HS6 product × year with extra-bloc imports. Values in USD (BACI
@@ -174,12 +178,13 @@ struct Evaluated {
     criteria: Criteria,
 }
 
-/// Screen the products of `req` over the store behind `ctx`.
+/// Screen the products of `req` over `store` (`ctx`: its DataFusion session).
 ///
 /// Errors: [`DependencyError::Usage`] for an unknown country, material or HS6 code, a year
 /// outside the data, or a threshold out of range; [`DependencyError::Empty`] when no
 /// importer imports any screened product in the years asked; query errors.
-pub async fn screen(ctx: &SessionContext, manifest: &Manifest, req: &ScreenRequest) -> Result<ScreenResult, DependencyError> {
+pub async fn screen(ctx: &SessionContext, store: &Store, req: &ScreenRequest) -> Result<ScreenResult, DependencyError> {
+    let manifest = store.manifest();
     req.thresholds.validate().map_err(DependencyError::Usage)?;
     let mut notices = Vec::new();
     let info = MethodInfo::new("screen", METHOD, None, manifest, &TABLES);
@@ -232,7 +237,10 @@ pub async fn screen(ctx: &SessionContext, manifest: &Manifest, req: &ScreenReque
         }
     }
 
-    let aggregates = aggregate(ctx, &members, &needed, codes.as_ref()).await?;
+    let aggregates = match req.engine {
+        Engine::Kernel => crate::kernels::screen::aggregate(store.root(), &members, &needed, codes.as_ref(), default_threads())?,
+        Engine::Sql => aggregate(ctx, &members, &needed, codes.as_ref()).await?,
+    };
     let descriptions: BTreeMap<String, String> = text_rows(ctx, "SELECT hs6, description FROM products")
         .await?
         .into_iter()
@@ -435,17 +443,19 @@ fn summary_note(s: &ScreenSummary, p: Persistence) -> String {
 /// A unit's trade in one product and year: extra-bloc imports by exporter, intra-bloc
 /// imports, extra-bloc exports (USD).
 #[derive(Debug, Default)]
-struct UnitProduct {
-    extra: BTreeMap<String, f64>,
-    intra: f64,
-    exports: f64,
+pub(crate) struct UnitProduct {
+    pub(crate) extra: BTreeMap<String, f64>,
+    pub(crate) intra: f64,
+    pub(crate) exports: f64,
 }
 
-struct Aggregates {
-    /// (unit, year, HS6) → trade, for every product the unit imports or exports.
-    units: BTreeMap<(usize, i32, String), UnitProduct>,
+/// The aggregates both engines compute ([`aggregate`] by SQL,
+/// [`crate::kernels::screen::aggregate`] by the kernel).
+pub(crate) struct Aggregates {
+    /// (unit, year, HS6) → trade, for every product the unit imports (from anyone).
+    pub(crate) units: BTreeMap<(usize, i32, String), UnitProduct>,
     /// (year, HS6) → (world exports USD, HHI of exporters, exporters).
-    world: BTreeMap<(i32, String), (f64, f64, usize)>,
+    pub(crate) world: BTreeMap<(i32, String), (f64, f64, usize)>,
 }
 
 /// Literal SQL list of codes that are only letters and digits (ISO3, HS6), so that the

@@ -155,7 +155,7 @@ pub async fn risk(State(s): State<Arc<AppState>>, Input(p): Input<RiskParams>) -
     let ctx = s.session().await?;
     let mut sections = Vec::new();
     for m in methods {
-        sections.push(run_method(&ctx, s.manifest(), &sel, &opts, m).await?);
+        sections.push(run_method(&ctx, &s.store, &sel, &opts, m).await?);
     }
     Ok(Json(RiskResponse::new(sections)))
 }

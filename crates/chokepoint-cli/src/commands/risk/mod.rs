@@ -6,6 +6,8 @@
 
 mod screen;
 
+pub use screen::EngineArg;
+
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -154,6 +156,7 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
         screen_hs: args.screen.hs.clone(),
         screen_thresholds: args.screen.thresholds(),
         persistence: args.screen.persistence,
+        screen_engine: args.screen.engine.into(),
     };
     // An option of a method that is not run is a mistake, not something to ignore.
     if let Some((key, method)) = opts.inapplicable(&methods) {
@@ -175,7 +178,7 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
     let sc = session(&store).await?;
     let mut sections: Vec<MethodOutput> = Vec::new();
     for m in &methods {
-        sections.push(run_method(&sc, store.manifest(), &sel, &opts, *m).await.map_err(usage)?);
+        sections.push(run_method(&sc, &store, &sel, &opts, *m).await.map_err(usage)?);
     }
     let format: Format = args.format.into();
     if args.explain {

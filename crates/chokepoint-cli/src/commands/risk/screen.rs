@@ -3,6 +3,7 @@
 
 use clap::Args;
 
+use chokepoint_metrics::kernels::Engine;
 use chokepoint_metrics::screen::{Persistence, Thresholds};
 
 /// The screen's own options (heading "Screen" in `--help`).
@@ -26,6 +27,27 @@ pub struct ScreenArgs {
     /// GeoDep persistence: the criteria hold in K of the N years ending with the year screened.
     #[arg(long, default_value = "2/3", value_name = "K/N", value_parser = persistence, help_heading = "Screen")]
     pub persistence: Persistence,
+    /// Who computes the screen's sums: `kernel`, one streaming pass per year over the sorted store (default), or `sql`, the plain DataFusion queries (the cross-check; same rows).
+    #[arg(long, value_enum, default_value_t = EngineArg::Kernel, help_heading = "Screen")]
+    pub engine: EngineArg,
+}
+
+/// `--engine` of the all-products computations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineArg {
+    /// One streaming pass per year over the store sorted by importer, HS6, exporter.
+    Kernel,
+    /// A plain DataFusion SQL query over the store (the cross-check).
+    Sql,
+}
+
+impl From<EngineArg> for Engine {
+    fn from(e: EngineArg) -> Engine {
+        match e {
+            EngineArg::Kernel => Engine::Kernel,
+            EngineArg::Sql => Engine::Sql,
+        }
+    }
 }
 
 impl ScreenArgs {
