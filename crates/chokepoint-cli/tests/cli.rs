@@ -648,13 +648,13 @@ fn scenario_allocation_override_and_suppliers_of_every_run() {
     let pro = json(&[]);
     assert_eq!(pro[0]["allocation"], "pro-rata");
     assert_eq!(jpn(&pro)["received_preferred_t"], 0.0);
-    // --allocation optimise: AUS's whole offer (0.1 × 25 t) goes to JPN over the pair.
+    // --allocation optimise: AUS can cover JPN's whole 15 t loss, and does so over the pair.
     let opt = json(&["--allocation", "optimise"]);
     assert_eq!(opt[0]["allocation"], "optimise");
     let j = jpn(&opt);
     assert_eq!(j["allocation"], "optimise");
-    assert!((j["received_preferred_t"].as_f64().unwrap() - 2.5).abs() < 1e-7, "{j}");
-    assert!(j["received_t"].as_f64().unwrap() > jpn(&pro)["received_t"].as_f64().unwrap());
+    assert!((j["received_preferred_t"].as_f64().unwrap() - 15.0).abs() < 1e-7, "{j}");
+    assert_eq!(j["filled_by"][0][0], "AUS");
     // The table shows the suppliers of every unit's run, and the allocation.
     let o = chokepoint(&data, &["scenario", "run", f, "--allocation", "optimise"]);
     let out = stdout(&o);
