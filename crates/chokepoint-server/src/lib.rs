@@ -168,6 +168,7 @@ impl AppState {
         params::BasisParam,
         params::ConventionParam,
         params::DeraBasisParam,
+        routes::risk::Figure,
         history::HistoryParams,
         history::HistoryResponse,
         history::HistoryEntry,

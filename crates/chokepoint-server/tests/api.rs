@@ -321,6 +321,28 @@ async fn openapi_lists_every_route() {
     assert!(schemas["DependencyResponse"]["properties"]["rows"]["items"]["$ref"].as_str().unwrap().ends_with("/DependencyRow"));
     let dep_ok = &paths["/api/dependency"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"];
     assert_eq!(dep_ok, "#/components/schemas/DependencyResponse");
+    // Every reference resolves (a dangling one makes validators and code generators reject the document).
+    fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    match (k.as_str(), x.as_str()) {
+                        ("$ref", Some(r)) => out.push(r.to_owned()),
+                        _ => refs(x, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(all.iter().any(|r| r == "#/components/schemas/Figure"), "the side-by-side rows refer to Figure");
+    for r in &all {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("unexpected reference {r}"));
+        assert!(schemas.get(name).is_some(), "{r} does not resolve");
+    }
 
     let names: Vec<&str> =
         paths["/api/history"]["get"]["parameters"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();

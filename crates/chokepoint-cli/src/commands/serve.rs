@@ -21,6 +21,11 @@ pub struct ServeArgs {
 }
 
 pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
-    ctx.info(format!("serving http://{}/ (Ctrl-C stops)", args.bind));
+    if args.bind.port() == 0 {
+        // The system picks the port: the server's log line names it once bound.
+        ctx.info(format!("serving on {} with a free port (the log line below names it; Ctrl-C stops)", args.bind.ip()));
+    } else {
+        ctx.info(format!("serving http://{}/ (Ctrl-C stops)", args.bind));
+    }
     chokepoint_server::serve(&ctx.data_dir, args.bind, args.web_assets.as_deref()).await.map_err(|e| anyhow::anyhow!("{e}"))
 }
