@@ -8,7 +8,8 @@
 #   dep1    the all-importers x all-HS6 dependency table of the last year
 #   depall  the same for every year
 #   screen  the strategic-dependency screen of EU27 (members of the last year), all products,
-#           the last year
+#           the last year, with GeoDep's persistence over the two years before and the
+#           previous year's outcomes (chokepoint's default output; the peers compute the same)
 #
 # Each tool's queries read the Parquet that tool wrote in the ingest step. The outputs are
 # compared (same rows, figures equal within 1e-9 relative; bench/fullscale_peers.py compare)
@@ -25,6 +26,9 @@
 #   SEED           generator seed (default 42)
 #   TASKS          tasks to run (default "ingest dep1 depall screen"; ingest always runs once
 #                  to make the Parquet the queries read)
+#   TOOLS          chokepoint and the peers to run (default "chokepoint duckdb polars"; e.g.
+#                  "chokepoint duckdb" at 30 years, where Polars' group-bys need more memory
+#                  than the machine has)
 #   CHOKEPOINT_BIN the chokepoint binary (default: the release build in
 #                  ${CARGO_TARGET_DIR_RELEASE:-$HOME/.cache/chokepoint-target-release}, built if missing)
 #   DATA_DIR       a chokepoint data dir with a store, whose countries the generator uses
@@ -45,6 +49,7 @@ ROWS_PER_YEAR="${ROWS_PER_YEAR:-10000000}"
 REPEAT="${REPEAT:-3}"
 SEED="${SEED:-42}"
 TASKS="${TASKS:-ingest dep1 depall screen}"
+TOOLS="${TOOLS:-chokepoint duckdb polars}"
 DATA_DIR="${DATA_DIR:-${CHOKEPOINT_TEST_DATA_DIR:-$HOME/.cache/chokepoint-test-data}}"
 WORK="${WORK:-$here/out/fullscale-work}"
 KEEP="${KEEP:-0}"
@@ -56,6 +61,7 @@ die() { echo "fullscale.sh: $*" >&2; exit 1; }
 [[ "$REPEAT" =~ ^[1-9][0-9]*$ ]] || die "REPEAT must be a positive integer (got '$REPEAT')"
 [[ "$SEED" =~ ^[0-9]+$ ]] || die "SEED must be a non-negative integer (got '$SEED')"
 for t in $TASKS; do [[ "$t" =~ ^(ingest|dep1|depall|screen)$ ]] || die "unknown task '$t' in TASKS (ingest dep1 depall screen)"; done
+[[ "$TOOLS" =~ ^chokepoint( (duckdb|polars))+$ ]] || die "TOOLS must be chokepoint followed by duckdb and/or polars (got '$TOOLS')"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (Debian: apt-get install time)"
 last=2024
 first=$((last - YEARS + 1))
@@ -176,7 +182,7 @@ run_one() {
     rm -rf "$dir"
 }
 
-tools=(chokepoint duckdb polars)
+read -r -a tools <<<"$TOOLS"
 echo "fullscale: $YEARS years ($first..$last), $rows_total rows, $(awk -v b="$csv_bytes" 'BEGIN {printf "%.2f", b / 1e9}') GB of CSV; tasks: $TASKS; $REPEAT runs each; chokepoint = $bin" >&2
 cat "$data"/*.csv >/dev/null # warm the page cache as far as memory allows
 ingest_reps="$REPEAT"
@@ -197,7 +203,7 @@ for task in dep1 depall screen; do
         done
     done
     kind=dependency; [[ "$task" == screen ]] && kind=screen
-    for peer in duckdb polars; do
+    for peer in "${tools[@]:1}"; do
         "${peers[@]}" compare --kind "$kind" "$WORK/chokepoint-$task.parquet" "$WORK/$peer-$task.parquet" >&2 \
             || die "$task: chokepoint and $peer disagree"
     done

@@ -19,8 +19,11 @@ release, each doing what chokepoint does, the way that tool does it best.
              HS6 with extra-bloc imports, M_extra, M_intra, X_extra, world exports, extra
              supplier count, top extra supplier and share, HHI_extra, extra share,
              M_extra / X_extra (null when X_extra = 0), world-export HHI and exporter
-             count, the four criteria, Commission and GeoDep outcomes (without GeoDep's
-             persistence over t-2..t, which needs other years).
+             count, the four criteria, Commission and GeoDep outcomes; like chokepoint,
+             the same for the two years before (t-2..t, the members given for all three)
+             to give GeoDep's persistence (years held of 3, persistent at 2) and both
+             outcomes of the year before (false without extra-bloc imports that year,
+             null when the year is not in the data).
   compare    --kind dependency|screen A.parquet B.parquet
              same rows and keys; every figure equal within 1e-9 relative; the top supplier
              equal, or tied (equal top share: the peers break ties arbitrarily, chokepoint
@@ -39,6 +42,9 @@ import sys
 import time
 
 THRESHOLDS = {"hhi_extra": 0.4, "extra_share": 0.5, "ratio": 1.0, "world": 0.4}
+# GeoDep persistence: the criteria in K of the N years ending with the year screened
+# (chokepoint's default, `--persistence 2/3`).
+PERSISTENCE = (2, 3)
 
 
 def year_range(text: str) -> tuple[int, int]:
@@ -115,37 +121,48 @@ def duckdb_dependency(parquet: str, years: tuple[int, int], out: str) -> int:
     return con.execute(f"SELECT count(*) FROM '{out}'").fetchone()[0]
 
 
+def screen_years(parquet: str, year: int) -> tuple[list[int], bool]:
+    """The years the screen of `year` reads (chokepoint's default persistence window,
+    PERSISTENCE[1] years ending with `year`, those in the data) and whether year - 1 is in
+    the data (otherwise the previous-year flags are null, as chokepoint's)."""
+    have = [y for y in range(year - PERSISTENCE[1] + 1, year + 1) if os.path.isdir(os.path.join(parquet, f"year={y}"))]
+    return have, (year - 1) in have
+
+
 def duckdb_screen(parquet: str, year: int, unit: str, members: list[str], out: str) -> int:
     con = duckdb_connect()
     con.execute("CREATE TEMP TABLE m (iso3 VARCHAR)")
     con.executemany("INSERT INTO m VALUES (?)", [[x] for x in members])
-    t = f"(SELECT importer, hs6, exporter, value_usd FROM read_parquet('{parquet}/year={year}/*.parquet'))"
+    years, prev_known = screen_years(parquet, year)
+    files = ", ".join(f"'{parquet}/year={y}/*.parquet'" for y in years)
+    t = f"(SELECT year::INTEGER AS year, importer, hs6, exporter, value_usd FROM read_parquet([{files}], hive_partitioning = true))"
+    prev = (lambda c: f"coalesce(p.{c}, false)") if prev_known else (lambda c: "NULL::BOOLEAN")
     con.execute(
         f"""COPY (
             WITH trade AS {t},
             flows AS (
-                SELECT hs6, exporter, importer IN (SELECT iso3 FROM m) AS imp_in,
+                SELECT year, hs6, exporter, importer IN (SELECT iso3 FROM m) AS imp_in,
                        exporter IN (SELECT iso3 FROM m) AS exp_in, value_usd
                 FROM trade),
             extra AS (
-                SELECT hs6, exporter, sum(value_usd) AS x FROM flows
-                WHERE imp_in AND NOT exp_in GROUP BY hs6, exporter),
+                SELECT year, hs6, exporter, sum(value_usd) AS x FROM flows
+                WHERE imp_in AND NOT exp_in GROUP BY year, hs6, exporter),
             extra_agg AS (
-                SELECT hs6, sum(x) AS m_extra, count(*) FILTER (WHERE x > 0) AS n,
+                SELECT year, hs6, sum(x) AS m_extra, count(*) FILTER (WHERE x > 0) AS n,
                        arg_max(exporter, x) AS top_supplier, max(x) AS top,
                        sum(x * x) AS sq
-                FROM extra GROUP BY hs6 HAVING sum(x) > 0),
+                FROM extra GROUP BY year, hs6 HAVING sum(x) > 0),
             side AS (
-                SELECT hs6,
+                SELECT year, hs6,
                        coalesce(sum(value_usd) FILTER (WHERE imp_in AND exp_in), 0) AS m_intra,
                        coalesce(sum(value_usd) FILTER (WHERE exp_in AND NOT imp_in), 0) AS x_extra
-                FROM flows GROUP BY hs6),
-            world_ex AS (SELECT hs6, exporter, sum(value_usd) AS x FROM trade GROUP BY hs6, exporter),
+                FROM flows GROUP BY year, hs6),
+            world_ex AS (SELECT year, hs6, exporter, sum(value_usd) AS x FROM trade GROUP BY year, hs6, exporter),
             world AS (
-                SELECT hs6, sum(x) AS w, sum(x * x) / (sum(x) * sum(x)) AS whhi, count(*) AS wn
-                FROM world_ex WHERE x > 0 GROUP BY hs6),
+                SELECT year, hs6, sum(x) AS w, sum(x * x) / (sum(x) * sum(x)) AS whhi, count(*) AS wn
+                FROM world_ex WHERE x > 0 GROUP BY year, hs6),
             fig AS (
-                SELECT '{unit}' AS importer, {year}::INTEGER AS year, e.hs6,
+                SELECT '{unit}' AS importer, year, e.hs6,
                        e.m_extra AS extra_imports_usd, s.m_intra AS intra_imports_usd,
                        s.x_extra AS extra_exports_usd, w.w AS world_exports_usd,
                        e.n AS extra_supplier_count, e.top_supplier, e.top / e.m_extra AS top_supplier_share,
@@ -154,15 +171,28 @@ def duckdb_screen(parquet: str, year: int, unit: str, members: list[str], out: s
                        CASE WHEN s.x_extra > 0 THEN e.m_extra / s.x_extra END AS import_export_ratio,
                        s.x_extra = 0 AS no_extra_exports,
                        w.whhi AS world_export_hhi, w.wn AS world_exporter_count
-                FROM extra_agg e JOIN side s USING (hs6) JOIN world w USING (hs6))
-            SELECT *,
-                   hhi_extra > {THRESHOLDS['hhi_extra']} AS crit_hhi_extra,
-                   extra_share > {THRESHOLDS['extra_share']} AS crit_extra_share,
-                   (no_extra_exports OR import_export_ratio > {THRESHOLDS['ratio']}) AS crit_import_export_ratio,
-                   world_export_hhi > {THRESHOLDS['world']} AS crit_world_export_hhi,
-                   (crit_hhi_extra AND crit_extra_share AND crit_import_export_ratio) AS dependent,
-                   (crit_hhi_extra AND crit_world_export_hhi AND crit_import_export_ratio) AS dependent_geodep
-            FROM fig ORDER BY hs6
+                FROM extra_agg e JOIN side s USING (year, hs6) JOIN world w USING (year, hs6)),
+            crit AS (
+                SELECT *,
+                       hhi_extra > {THRESHOLDS['hhi_extra']} AS crit_hhi_extra,
+                       extra_share > {THRESHOLDS['extra_share']} AS crit_extra_share,
+                       (no_extra_exports OR import_export_ratio > {THRESHOLDS['ratio']}) AS crit_import_export_ratio,
+                       world_export_hhi > {THRESHOLDS['world']} AS crit_world_export_hhi
+                FROM fig),
+            flags AS (
+                SELECT *,
+                       (crit_hhi_extra AND crit_extra_share AND crit_import_export_ratio) AS dependent,
+                       (crit_hhi_extra AND crit_world_export_hhi AND crit_import_export_ratio) AS dependent_geodep
+                FROM crit),
+            held AS (SELECT hs6, count(*) FILTER (WHERE dependent_geodep) AS geodep_years_held FROM flags GROUP BY hs6),
+            p AS (SELECT hs6, dependent, dependent_geodep FROM flags WHERE year = {year - 1})
+            SELECT f.*, h.geodep_years_held,
+                   h.geodep_years_held >= {PERSISTENCE[0]} AS dependent_geodep_persistent,
+                   {prev('dependent')} AS dependent_previous_year,
+                   {prev('dependent_geodep')} AS dependent_geodep_previous_year
+            FROM flags f JOIN held h USING (hs6) LEFT JOIN p USING (hs6)
+            WHERE f.year = {year}
+            ORDER BY hs6
         ) TO '{out}' (FORMAT parquet)"""
     )
     return con.execute(f"SELECT count(*) FROM '{out}'").fetchone()[0]
@@ -239,13 +269,21 @@ def polars_dependency(parquet: str, years: tuple[int, int], out: str) -> int:
 def polars_screen(parquet: str, year: int, unit: str, members: list[str], out: str) -> int:
     import polars as pl
 
-    t = pl.scan_parquet(os.path.join(parquet, f"year={year}", "*.parquet")).select("importer", "hs6", "exporter", "value_usd")
+    years, prev_known = screen_years(parquet, year)
+    t = pl.concat(
+        [
+            pl.scan_parquet(os.path.join(parquet, f"year={y}", "*.parquet"))
+            .select("importer", "hs6", "exporter", "value_usd")
+            .with_columns(pl.lit(y, dtype=pl.Int32).alias("year"))
+            for y in years
+        ]
+    )
     flows = t.with_columns(pl.col("importer").is_in(members).alias("imp_in"), pl.col("exporter").is_in(members).alias("exp_in"))
     x = pl.col("x")
     extra = (
         flows.filter(pl.col("imp_in") & ~pl.col("exp_in"))
-        .group_by("hs6", "exporter").agg(pl.col("value_usd").sum().alias("x"))
-        .group_by("hs6")
+        .group_by("year", "hs6", "exporter").agg(pl.col("value_usd").sum().alias("x"))
+        .group_by("year", "hs6")
         .agg(
             x.sum().alias("m_extra"), (x > 0).sum().cast(pl.Int64).alias("n"),
             pl.col("exporter").get(x.arg_max()).alias("top_supplier"), x.max().alias("top"), (x * x).sum().alias("sq"),
@@ -253,19 +291,19 @@ def polars_screen(parquet: str, year: int, unit: str, members: list[str], out: s
         .filter(pl.col("m_extra") > 0)
     )
     v = pl.col("value_usd")
-    side = flows.group_by("hs6").agg(
+    side = flows.group_by("year", "hs6").agg(
         v.filter(pl.col("imp_in") & pl.col("exp_in")).sum().alias("m_intra"),
         v.filter(pl.col("exp_in") & ~pl.col("imp_in")).sum().alias("x_extra"),
     )
     world = (
-        t.group_by("hs6", "exporter").agg(v.sum().alias("x")).filter(x > 0)
-        .group_by("hs6").agg(x.sum().alias("w"), (x * x).sum().alias("wsq"), pl.len().cast(pl.Int64).alias("wn"))
+        t.group_by("year", "hs6", "exporter").agg(v.sum().alias("x")).filter(x > 0)
+        .group_by("year", "hs6").agg(x.sum().alias("w"), (x * x).sum().alias("wsq"), pl.len().cast(pl.Int64).alias("wn"))
     )
     m, mi, xe = pl.col("m_extra"), pl.col("m_intra"), pl.col("x_extra")
-    df = (
-        extra.join(side, on="hs6").join(world, on="hs6")
+    flags = (
+        extra.join(side, on=["year", "hs6"]).join(world, on=["year", "hs6"])
         .select(
-            pl.lit(unit).alias("importer"), pl.lit(year, dtype=pl.Int32).alias("year"), "hs6",
+            pl.lit(unit).alias("importer"), "year", "hs6",
             m.alias("extra_imports_usd"), mi.alias("intra_imports_usd"), xe.alias("extra_exports_usd"),
             pl.col("w").alias("world_exports_usd"), pl.col("n").alias("extra_supplier_count"), "top_supplier",
             (pl.col("top") / m).alias("top_supplier_share"), (pl.col("sq") / (m * m)).alias("hhi_extra"),
@@ -283,6 +321,22 @@ def polars_screen(parquet: str, year: int, unit: str, members: list[str], out: s
         .with_columns(
             (pl.col("crit_hhi_extra") & pl.col("crit_extra_share") & pl.col("crit_import_export_ratio")).alias("dependent"),
             (pl.col("crit_hhi_extra") & pl.col("crit_world_export_hhi") & pl.col("crit_import_export_ratio")).alias("dependent_geodep"),
+        )
+    )
+    held = flags.group_by("hs6").agg(pl.col("dependent_geodep").sum().cast(pl.Int64).alias("geodep_years_held"))
+    prev = flags.filter(pl.col("year") == year - 1).select(
+        "hs6", pl.col("dependent").alias("dependent_previous_year"), pl.col("dependent_geodep").alias("dependent_geodep_previous_year")
+    )
+    df = (
+        flags.filter(pl.col("year") == year)
+        .join(held, on="hs6")
+        .join(prev, on="hs6", how="left")
+        .with_columns(
+            (pl.col("geodep_years_held") >= PERSISTENCE[0]).alias("dependent_geodep_persistent"),
+            *(
+                (pl.col(c).fill_null(False) if prev_known else pl.lit(None, dtype=pl.Boolean)).alias(c)
+                for c in ("dependent_previous_year", "dependent_geodep_previous_year")
+            ),
         )
         .sort("hs6")
         .collect()

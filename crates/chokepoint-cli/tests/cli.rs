@@ -803,3 +803,32 @@ fn report_html_is_one_page_with_briefing_table_chart_data_and_checksums() {
     // `dependency` has no HTML.
     assert_eq!(chokepoint(&data, &["dependency", "--format", "html"]).status.code(), Some(2));
 }
+
+#[test]
+fn without_format_the_out_file_extension_chooses_it() {
+    let (t, data) = ingested();
+    let args = ["dependency", "-i", "JPN", "--year", "2022", "-m", "REE"];
+    let csv = t.path().join("deps.csv");
+    let o = chokepoint(&data, &[&args[..], &["--out", csv.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("importer,"), "{text}");
+    let pq = t.path().join("deps.PARQUET");
+    let o = chokepoint(&data, &[&args[..], &["-o", pq.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(&std::fs::read(&pq).unwrap()[..4], b"PAR1");
+    // --format wins over the extension; an unknown extension keeps the table.
+    let o = chokepoint(&data, &[&args[..], &["--format", "json", "--out", csv.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&csv).unwrap().starts_with('['));
+    let txt = t.path().join("deps.txt");
+    let o = chokepoint(&data, &[&args[..], &["--out", txt.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!std::fs::read_to_string(&txt).unwrap().starts_with("importer,"));
+    // The same for risk and scenario outputs.
+    let risk = t.path().join("risk.json");
+    let o = chokepoint(&data, &["risk", "--method", "screen", "-i", "JPN", "--out", risk.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&risk).unwrap()).unwrap();
+    assert!(v.is_object() || v.is_array());
+}

@@ -7,19 +7,42 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesBuilder};
+use parquet::schema::types::ColumnPath;
 
 use crate::error::{DataError, IoContext, Result};
 
 /// Rows per Parquet row group.
 pub const ROW_GROUP_ROWS: usize = 1 << 20;
 
-fn writer_properties() -> WriterProperties {
+fn builder() -> WriterPropertiesBuilder {
     WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_created_by(format!("chokepoint {}", env!("CARGO_PKG_VERSION")))
+}
+
+fn writer_properties() -> WriterProperties {
+    builder().build()
+}
+
+/// The properties of the `trade` files (one part of a year, sorted by importer, hs6,
+/// exporter), chosen for the cost of writing them at full BACI scale:
+/// - `value_usd` and `quantity_t` without dictionary encoding: nearly every value is
+///   distinct, so the writer's dictionary only grows until it falls back to plain, and
+///   interning each value was about 5 % of the ingest (perf profile, docs/performance.md);
+/// - no min/max statistics for `exporter`: every row group and page holds nearly every
+///   exporter (the rows are sorted by importer and hs6 first), so they could never prune,
+///   and computing them compared every string.
+///
+/// `importer` and `hs6` keep page statistics (the page index prunes queries by importer
+/// and by HS6 code); the files read the same either way.
+pub(crate) fn trade_writer_properties() -> WriterProperties {
+    builder()
+        .set_column_dictionary_enabled(ColumnPath::from("value_usd"), false)
+        .set_column_dictionary_enabled(ColumnPath::from("quantity_t"), false)
+        .set_column_statistics_enabled(ColumnPath::from("exporter"), EnabledStatistics::None)
         .build()
 }
 
@@ -27,12 +50,17 @@ fn writer_properties() -> WriterProperties {
 ///
 /// Errors: the path cannot be created, or a batch does not match the schema.
 pub fn write_parquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<u64> {
+    write_parquet_with(path, schema, batches, writer_properties())
+}
+
+/// [`write_parquet`] with other writer properties.
+pub(crate) fn write_parquet_with(path: &Path, schema: &SchemaRef, batches: &[RecordBatch], props: WriterProperties) -> Result<u64> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).at(dir)?;
     }
     let file = File::create(path).at(path)?;
     let pq = |source| DataError::Parquet { path: path.to_owned(), source };
-    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties())).map_err(pq)?;
+    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(pq)?;
     let mut rows = 0u64;
     for batch in batches {
         rows += batch.num_rows() as u64;

@@ -96,6 +96,53 @@ pub fn is_missing(text: &str) -> bool {
     t.is_empty() || ["na", "nan", "none"].iter().any(|m| t.eq_ignore_ascii_case(m))
 }
 
+/// Exact powers of ten as `f64` (10²² is the largest one `f64` holds exactly).
+const POW10: [f64; 23] =
+    [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+/// The fast path of [`baci_value_usd`] and [`baci_quantity_t`] for plain decimal text
+/// (`digits` or `digits.digits`, at most 15 significant digits, no sign, no exponent, no
+/// spaces): the number × 10^`shift`, or `None` for any other text (the caller then takes the
+/// general path, which gives the same number or the error).
+///
+/// The result equals the general path's bit for bit: the digits form an integer m < 10¹⁵
+/// < 2⁵³ and the text is m × 10^(shift − f) with f the number of decimals, so it is one
+/// multiplication or division of two exactly represented numbers, correctly rounded by IEEE
+/// 754 like `str::parse` (Clinger's fast path).
+#[inline]
+pub(crate) fn plain_decimal_scaled(b: &[u8], shift: i32) -> Option<f64> {
+    let mut m: u64 = 0;
+    let mut digits = 0u32;
+    let mut frac: i32 = 0;
+    let mut dot = false;
+    for &c in b {
+        if c.is_ascii_digit() {
+            m = m * 10 + u64::from(c - b'0');
+            digits += 1;
+            frac += i32::from(dot);
+        } else if c == b'.' && !dot {
+            dot = true;
+        } else {
+            return None;
+        }
+    }
+    // "", ".", "5." and ".5" go the general way (which accepts some of them).
+    if digits == 0 || digits > 15 || (dot && (frac == 0 || b[0] == b'.')) {
+        return None;
+    }
+    Some(scaled(m, frac as u32, shift))
+}
+
+/// m × 10^(shift − frac), correctly rounded (one IEEE operation on exact operands) for
+/// m < 2⁵³ and |shift − frac| ≤ 22: the value of a decimal text of the digits of m with
+/// `frac` decimals, times 10^`shift`.
+#[inline(always)]
+pub(crate) fn scaled(m: u64, frac: u32, shift: i32) -> f64 {
+    let e = shift - frac as i32;
+    let x = m as f64;
+    if e >= 0 { x * POW10[e as usize] } else { x / POW10[(-e) as usize] }
+}
+
 /// Repair text that was UTF-8, read as Latin-1 and written again as UTF-8
 /// (the bundle's BACI country names read `CuraÃ§ao` for `Curaçao`). Text that does not
 /// round-trip that way is returned unchanged.
@@ -151,12 +198,36 @@ mod tests {
         assert_eq!(repair_mojibake("Japan"), "Japan");
     }
 
+    #[test]
+    fn the_fast_path_agrees_with_the_general_one() {
+        for t in ["88.981", "16", "0.001", "0.1", "29.141", "123456789012.345", "999999999999999", "7.25", "0"] {
+            assert_eq!(plain_decimal_scaled(t.as_bytes(), 3), thousands_usd_to_usd(t), "{t}");
+            assert_eq!(plain_decimal_scaled(t.as_bytes(), 0), finite_f64(t), "{t}");
+        }
+        // Not plain: left to the general path.
+        for t in ["", ".", ".5", "5.", "-1", "+1", "1e3", " 1", "1.2.3", "NA", "1234567890123456", "29.141000000000002"] {
+            assert_eq!(plain_decimal_scaled(t.as_bytes(), 3), None, "{t}");
+        }
+    }
+
     proptest! {
         #[test]
         fn shift_agrees_with_decimal_arithmetic(int in 0u64..10_000_000_000, frac in 0u32..1000) {
             let text = format!("{int}.{frac:03}");
             let expected = (int as f64) * 1000.0 + f64::from(frac);
             prop_assert_eq!(thousands_usd_to_usd(&text), Some(expected));
+        }
+
+        #[test]
+        fn fast_and_general_paths_give_the_same_bits(m in 0u64..1_000_000_000_000_000, frac in 0usize..15) {
+            let digits = m.to_string();
+            let text = if frac == 0 || frac >= digits.len() { digits } else {
+                format!("{}.{}", &digits[..digits.len() - frac], &digits[digits.len() - frac..])
+            };
+            let value = plain_decimal_scaled(text.as_bytes(), 3);
+            prop_assert_eq!(value.map(f64::to_bits), thousands_usd_to_usd(&text).map(f64::to_bits), "{}", text);
+            let quantity = plain_decimal_scaled(text.as_bytes(), 0);
+            prop_assert_eq!(quantity.map(f64::to_bits), finite_f64(&text).map(f64::to_bits), "{}", text);
         }
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringBuilder};
 
 use crate::error::Result;
-use crate::parquet_io::{ROW_GROUP_ROWS, write_parquet};
+use crate::parquet_io::{ROW_GROUP_ROWS, trade_writer_properties, write_parquet_with};
 use crate::schema::trade_file_schema;
 use crate::store::trade_part_path;
 
@@ -58,9 +58,10 @@ pub struct YearWritten {
 /// Parts: about [`PART_ROWS`] rows each (the count depends on the rows only, so the files
 /// are the same whatever `threads`), cut at importer boundaries: part N's rows all sort
 /// before part N+1's and no importer spans two parts (the store invariant,
-/// docs/architecture.md). The sort is a counting sort on the importer followed by a sort of
-/// each importer's rows, spread over `threads` (at least 1) threads; the parts are encoded
-/// and written by as many threads.
+/// docs/architecture.md). The sort is a counting sort on the importer followed by a radix
+/// sort of each importer's rows (exporter, then HS6 rank: `sort_importer_rows`), spread
+/// over `threads` (at least 1) threads; the parts are encoded and written by as many
+/// threads, with `parquet_io::trade_writer_properties`.
 ///
 /// Memory: the year's rows twice at most (the chunks are freed as they are scattered), plus
 /// the Arrow batches of the parts being written.
@@ -109,6 +110,7 @@ fn write_year_in_parts(
         }
     }
     // Each importer's rows by (hs6, exporter, codes), importers spread over the threads.
+    let ranks = Hs6Ranks::of(&rows);
     let cuts = balanced_cuts(&starts, threads);
     std::thread::scope(|s| {
         let mut rest: &mut [TradeRow] = &mut rows;
@@ -119,9 +121,11 @@ fn write_year_in_parts(
             rest = tail;
             offset = hi;
             let bounds = &starts[w[0]..=w[1]];
+            let ranks = &ranks;
             s.spawn(move || {
+                let mut scratch = (Vec::new(), Vec::new());
                 for b in bounds.windows(2) {
-                    mine[b[0] - lo..b[1] - lo].sort_unstable_by_key(|r| (r.hs6, r.exporter, r.importer_code, r.exporter_code));
+                    sort_importer_rows(&mut mine[b[0] - lo..b[1] - lo], ranks, &mut scratch);
                 }
             });
         }
@@ -201,6 +205,72 @@ fn write_year_in_parts(
     Ok(YearWritten { rows: rows_out, merged, parts: bounds.len() - 1 })
 }
 
+/// The HS6 codes of a year's rows, by rank: `rank[hs6]` is the code's position among the
+/// distinct codes in ascending order (codes are below 10⁶).
+struct Hs6Ranks {
+    rank: Vec<u32>,
+    distinct: usize,
+}
+
+impl Hs6Ranks {
+    fn of(rows: &[TradeRow]) -> Hs6Ranks {
+        let mut rank = vec![0u32; 1_000_000];
+        for r in rows {
+            rank[r.hs6 as usize] = 1;
+        }
+        let mut distinct = 0;
+        for x in &mut rank {
+            if *x != 0 {
+                *x = distinct as u32;
+                distinct += 1;
+            }
+        }
+        Hs6Ranks { rank, distinct }
+    }
+}
+
+/// Sort one importer's rows by (hs6, exporter, importer_code, exporter_code): a
+/// least-significant-digit radix sort — a stable counting sort by exporter, then one by HS6
+/// rank — so O(n) with no comparison; then each run of equal (hs6, exporter) — rows of two
+/// source codes of one ISO3, rare — is sorted by the codes. `scratch`: buffers reused from
+/// one importer to the next.
+fn sort_importer_rows(rows: &mut [TradeRow], ranks: &Hs6Ranks, scratch: &mut (Vec<u32>, Vec<TradeRow>)) {
+    let (counts, out) = scratch;
+    out.clear();
+    out.resize(rows.len(), TradeRow::default());
+    let exporters = rows.iter().map(|r| r.exporter as usize + 1).max().unwrap_or(0);
+    counting_sort(rows, out, counts, exporters, |r| r.exporter as usize);
+    counting_sort(out, rows, counts, ranks.distinct, |r| ranks.rank[r.hs6 as usize] as usize);
+    let key = |r: &TradeRow| (r.hs6, r.exporter);
+    let mut start = 0;
+    while start < rows.len() {
+        let k = key(&rows[start]);
+        let end = start + rows[start..].iter().position(|r| key(r) != k).unwrap_or(rows.len() - start);
+        if end - start > 1 {
+            rows[start..end].sort_unstable_by_key(|r| (r.importer_code, r.exporter_code));
+        }
+        start = end;
+    }
+}
+
+/// Stable counting sort of `from` into `to` (same length) by `bucket` (< `buckets`).
+#[inline]
+fn counting_sort(from: &[TradeRow], to: &mut [TradeRow], counts: &mut Vec<u32>, buckets: usize, bucket: impl Fn(&TradeRow) -> usize) {
+    counts.clear();
+    counts.resize(buckets + 1, 0);
+    for r in from {
+        counts[bucket(r) + 1] += 1;
+    }
+    for k in 1..counts.len() {
+        counts[k] += counts[k - 1];
+    }
+    for r in from {
+        let slot = &mut counts[bucket(r)];
+        to[*slot as usize] = *r;
+        *slot += 1;
+    }
+}
+
 /// Importer indexes cutting `starts` (row offsets per importer) into `threads` ranges of
 /// about equal rows: `[0, c1, …, n]`.
 fn balanced_cuts(starts: &[usize], threads: usize) -> Vec<usize> {
@@ -244,7 +314,7 @@ fn write_part(path: &Path, iso3s: &[String], rows: &[TradeRow]) -> Result<u64> {
             ],
         )?);
     }
-    write_parquet(path, &schema, &batches)
+    write_parquet_with(path, &schema, &batches, trade_writer_properties())
 }
 
 /// Six zero-padded digits of an HS6 number, without allocating.
@@ -340,6 +410,42 @@ mod tests {
             assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
             assert_eq!(hs6[0], "010111");
             assert!(!exp.contains(&iso3s[p]));
+        }
+    }
+
+    #[test]
+    fn importer_rows_sort_the_same_in_file_order_or_not() {
+        // One importer's rows in BACI's order (exporter, then product) and shuffled, with two
+        // source codes of one exporter ISO3: both give (hs6, exporter, codes) order.
+        let mut rows = Vec::new();
+        for e in [1u16, 2, 5] {
+            for k in [280530u32, 10111, 854231] {
+                rows.push(TradeRow {
+                    importer: 0,
+                    hs6: k,
+                    exporter: e,
+                    importer_code: 9,
+                    exporter_code: 40,
+                    value_usd: 1.0,
+                    quantity_t: 1.0,
+                });
+            }
+        }
+        rows.push(TradeRow { importer: 0, hs6: 10111, exporter: 5, importer_code: 9, exporter_code: 30, value_usd: 2.0, quantity_t: 1.0 });
+        let ranks = Hs6Ranks::of(&rows);
+        assert_eq!(ranks.distinct, 3);
+        let expected: Vec<(u32, u16, u16)> = {
+            let mut v: Vec<(u32, u16, u16)> = rows.iter().map(|r| (r.hs6, r.exporter, r.exporter_code)).collect();
+            v.sort();
+            v
+        };
+        let mut in_file_order = rows.clone();
+        in_file_order.sort_by_key(|r| (r.exporter, r.hs6));
+        let mut shuffled = rows.clone();
+        shuffled.reverse();
+        for mut v in [in_file_order, shuffled] {
+            sort_importer_rows(&mut v, &ranks, &mut (Vec::new(), Vec::new()));
+            assert_eq!(v.iter().map(|r| (r.hs6, r.exporter, r.exporter_code)).collect::<Vec<_>>(), expected);
         }
     }
 

@@ -324,3 +324,28 @@ fn a_corrupt_zip_member_fails_even_when_skipping_bad_rows() {
     assert!(err.contains("it is corrupt or truncated"), "{err}");
     assert!(!d.join("data/store").exists());
 }
+
+#[test]
+fn a_release_directory_with_other_files_and_quoted_fields_is_read() {
+    // An unpacked release keeps its Readme.txt next to the CSVs; a writer may quote fields.
+    let tmp = tempfile::tempdir().unwrap();
+    let release = tmp.path().join("release");
+    std::fs::create_dir(&release).unwrap();
+    write(&release, "Readme.txt", "BACI, CEPII\n");
+    write(
+        &release,
+        "BACI_HS92_Y2022_V202401b.csv",
+        &format!("{HEADER}2022,156,392,\"280530\",\"300.5\",30\r\n2022,392,276,010111,0.001,\r\n"),
+    );
+    codes(&release);
+    let data = tmp.path().join("data");
+    let s = ingest_baci(&data, &[release.clone()], &opts()).unwrap();
+    assert_eq!((s.rows_read, s.rows_written), (2, 2));
+    assert_eq!(
+        sql(&data, "SELECT exporter, importer, hs6, value_usd, quantity_t FROM trade ORDER BY importer"),
+        vec![vec!["JPN", "DEU", "010111", "1.0", "NULL"], vec!["CHN", "JPN", "280530", "300500.0", "30.0"]]
+    );
+    // Named on the command line, a file must be a release file.
+    let err = ingest_baci(&data, &[release.join("Readme.txt")], &opts()).unwrap_err().to_string();
+    assert!(err.contains("not a BACI release file"), "{err}");
+}

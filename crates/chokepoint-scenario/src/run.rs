@@ -693,15 +693,23 @@ fn summary(s: &Scenario, p: &Prepared, rows: &[ImporterRow]) -> Vec<String> {
             });
         }
     }
-    let coverage = rows.iter().map(|r| r.coverage).fold(f64::INFINITY, f64::min);
+    // Coverage is only a finding where something is lost (it is 1 by definition otherwise).
+    let coverage = rows.iter().filter(|r| r.world_loss_t > 0.0).map(|r| r.coverage).fold(f64::INFINITY, f64::min);
+    let substitution = if coverage.is_finite() {
+        format!(
+            "other suppliers could cover {} of the lost imports{}",
+            pct(coverage),
+            if p.baselines.len() > 1 { " (least-covered material)" } else { "" }
+        )
+    } else {
+        "no tonnes of imports are lost, so there is nothing to substitute".to_owned()
+    };
     let first = format!(
-        "If {who} withheld {} of its {what} exports to {dest} for {} months (baseline {}), {}; other suppliers could cover {} of the lost imports{}.",
+        "If {who} withheld {} of its {what} exports to {dest} for {} months (baseline {}), {}; {substitution}.",
         pct(s.fraction),
         s.duration_months,
         p.resolved.year,
         by_unit.join(", "),
-        if coverage.is_finite() { pct(coverage) } else { "—".into() },
-        if p.baselines.len() > 1 { " (least-covered material)" } else { "" },
     );
     let worst = rows
         .iter()

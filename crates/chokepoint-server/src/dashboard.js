@@ -98,6 +98,9 @@
       var flagged = {};
       dep.rows.forEach(function (r) { if (r.top_share > dep.provenance.thresholds.top_share) { flagged[itemOf(r)] = true; } });
       Array.prototype.forEach.call($('material').options, function (o) { o.textContent = (flagged[o.value] ? '⚑ ' : '') + o.textContent.replace(/^⚑ /, ''); });
+      // No material asked for: the one chosen while the table was computed, else the
+      // flagged one with the largest imports (never overriding a choice made meanwhile).
+      if (!c.material) { c.material = $('material').value; }
       if (!c.material) {
         var top = dep.rows.filter(function (r) { return flagged[itemOf(r)] && r.material != null; })
           .sort(function (a, b) { return b.import_value_usd - a.import_value_usd; })[0];

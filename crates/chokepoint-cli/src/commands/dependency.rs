@@ -36,6 +36,14 @@ pub enum OutFormat {
     Parquet,
 }
 
+impl OutFormat {
+    /// The format given with `--format`, else the one `--out`'s extension names (`.json`,
+    /// `.csv`, `.md`, `.parquet`), else the table.
+    pub fn resolve(given: Option<OutFormat>, out: Option<&PathBuf>) -> OutFormat {
+        given.or_else(|| ReportFormat::from_extension(out).and_then(ReportFormat::out_format)).unwrap_or(OutFormat::Table)
+    }
+}
+
 impl From<OutFormat> for Format {
     fn from(f: OutFormat) -> Format {
         match f {
@@ -66,6 +74,19 @@ pub enum ReportFormat {
 }
 
 impl ReportFormat {
+    /// The format `out`'s extension names (`.json`, `.csv`, `.md`, `.parquet`, `.html`).
+    fn from_extension(out: Option<&PathBuf>) -> Option<ReportFormat> {
+        let ext = out?.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "json" => ReportFormat::Json,
+            "csv" => ReportFormat::Csv,
+            "md" => ReportFormat::Md,
+            "parquet" => ReportFormat::Parquet,
+            "html" | "htm" => ReportFormat::Html,
+            _ => return None,
+        })
+    }
+
     /// The same format of `dependency`; `None` for HTML.
     fn out_format(self) -> Option<OutFormat> {
         match self {
@@ -179,9 +200,9 @@ fn parse_usd(s: &str) -> Result<f64, String> {
 pub struct DependencyArgs {
     #[command(flatten)]
     sel: SelectionArgs,
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = OutFormat::Table)]
-    format: OutFormat,
+    /// Output format [default: the one --out's extension names (.json, .csv, .md, .parquet), else table].
+    #[arg(long, short, value_enum)]
+    format: Option<OutFormat>,
     /// For flagged rows, list the top supplier's largest customers (who competes for the same supply).
     #[arg(long)]
     rivals: bool,
@@ -203,9 +224,9 @@ pub struct DependencyArgs {
 pub struct ReportArgs {
     #[command(flatten)]
     sel: SelectionArgs,
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = ReportFormat::Table)]
-    format: ReportFormat,
+    /// Output format [default: the one --out's extension names (.json, .csv, .md, .parquet, .html), else table].
+    #[arg(long, short, value_enum)]
+    format: Option<ReportFormat>,
     /// With --format html: the directory where `scripts/web-assets.sh` installed the chart library and map geometry (else $CHOKEPOINT_WEB_ASSETS, else ~/.cache/chokepoint-web).
     #[arg(long, value_name = "DIR")]
     web_assets: Option<PathBuf>,
@@ -215,6 +236,18 @@ pub struct ReportArgs {
     /// The briefing lists benchmark breaches with imports of at least this much (USD); smaller ones are counted and stay in the table.
     #[arg(long, default_value_t = 1_000_000.0, value_name = "USD", value_parser = parse_usd)]
     briefing_min_usd: f64,
+}
+
+impl DependencyArgs {
+    fn format(&self) -> OutFormat {
+        OutFormat::resolve(self.format, self.sel.out.as_ref())
+    }
+}
+
+impl ReportArgs {
+    fn format(&self) -> ReportFormat {
+        self.format.or_else(|| ReportFormat::from_extension(self.sel.out.as_ref())).unwrap_or(ReportFormat::Table)
+    }
 }
 
 fn request(sel: &SelectionArgs, rivals: bool) -> anyhow::Result<DependencyRequest> {
@@ -327,16 +360,16 @@ pub async fn run_dependency(ctx: &Context, args: DependencyArgs) -> anyhow::Resu
     }
     let req = request(&args.sel, args.rivals)?;
     let result = compute(ctx, &req).await?;
-    print_notices(ctx, &result, args.format);
-    let format = args.format.into();
-    emit(args.sel.out.as_ref(), args.format, ctx, |w, color| chokepoint_report::write_dependency(w, &result, format, color))
+    print_notices(ctx, &result, args.format());
+    let format = args.format().into();
+    emit(args.sel.out.as_ref(), args.format(), ctx, |w, color| chokepoint_report::write_dependency(w, &result, format, color))
 }
 
 /// `dependency --all-importers --all-products`: the table of every importer × HS6 × year
 /// (`chokepoint_metrics::kernels::dependency_table`), streamed to Parquet or CSV.
 async fn run_all_products(ctx: &Context, args: &DependencyArgs) -> anyhow::Result<()> {
     use chokepoint_metrics::kernels::{Engine, default_threads, dependency_table};
-    if !matches!(args.format, OutFormat::Parquet | OutFormat::Csv) {
+    if !matches!(args.format(), OutFormat::Parquet | OutFormat::Csv) {
         return Err(UsageError(
             "--all-importers --all-products writes millions of rows: use --format parquet or csv (with --out FILE)".into(),
         )
@@ -351,7 +384,7 @@ async fn run_all_products(ctx: &Context, args: &DependencyArgs) -> anyhow::Resul
     let engine: Engine = args.engine.into();
     let info = chokepoint_metrics::method::MethodInfo::new("dependency", dependency_table::METHOD, None, store.manifest(), &["trade"]);
     let provenance = serde_json::to_string(&serde_json::json!({ "method": info, "engine": engine, "years": years }))?;
-    let mut stream = match args.format {
+    let mut stream = match args.format() {
         OutFormat::Parquet => chokepoint_report::stream::BatchStream::parquet(dependency_table::schema(), Some(provenance))?,
         _ => chokepoint_report::stream::BatchStream::csv(),
     };
@@ -361,7 +394,7 @@ async fn run_all_products(ctx: &Context, args: &DependencyArgs) -> anyhow::Resul
     match engine {
         Engine::Kernel => {
             let root = store.root().to_owned();
-            emit(args.sel.out.as_ref(), args.format, ctx, |w, _| {
+            emit(args.sel.out.as_ref(), args.format(), ctx, |w, _| {
                 rows = dependency_table::kernel(&root, &years, default_threads(), |b| -> anyhow::Result<()> { Ok(stream.write(w, &b)?) })
                     .map_err(failed)?;
                 stream.finish(w)
@@ -377,7 +410,7 @@ async fn run_all_products(ctx: &Context, args: &DependencyArgs) -> anyhow::Resul
             })
             .await
             .map_err(usage)?;
-            emit(args.sel.out.as_ref(), args.format, ctx, |w, _| {
+            emit(args.sel.out.as_ref(), args.format(), ctx, |w, _| {
                 for b in &batches {
                     stream.write(w, b)?;
                 }
@@ -394,7 +427,7 @@ async fn run_all_products(ctx: &Context, args: &DependencyArgs) -> anyhow::Resul
 }
 
 pub async fn run_report(ctx: &Context, args: ReportArgs) -> anyhow::Result<()> {
-    let Some(out_format) = args.format.out_format() else {
+    let Some(out_format) = args.format().out_format() else {
         return run_html_report(ctx, args).await;
     };
     if args.web_assets.is_some() {

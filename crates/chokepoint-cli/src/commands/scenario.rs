@@ -67,9 +67,9 @@ pub struct RunArgs {
     /// Supplier rows shown per importer run and material in the text formats.
     #[arg(long, default_value_t = 8, value_name = "N")]
     suppliers: usize,
-    /// Output format (JSON holds everything; CSV and Parquet the rows of --table).
-    #[arg(long, short, value_enum, default_value_t = OutFormat::Table)]
-    format: OutFormat,
+    /// Output format (JSON holds everything; CSV and Parquet the rows of --table) [default: the one --out's extension names (.json, .csv, .md, .parquet), else table].
+    #[arg(long, short, value_enum)]
+    format: Option<OutFormat>,
     /// Rows of the CSV and Parquet outputs.
     #[arg(long, value_enum, default_value_t = TableArg::Importers)]
     table: TableArg,
@@ -171,7 +171,8 @@ pub async fn run(ctx: &Context, cmd: ScenarioCommand) -> anyhow::Result<()> {
             let monte_carlo = ScenarioRequest::monte_carlo_options(&scenario, &params, a.draws, a.seed, ctx.progress());
             let req = ScenarioRequest { scenario, monte_carlo, importers, groups, params };
             let result = run_scenario(&sc, store.manifest(), &req).await.map_err(usage)?;
-            if matches!(a.format, OutFormat::Json | OutFormat::Csv | OutFormat::Parquet) {
+            let format = OutFormat::resolve(a.format, a.out.as_ref());
+            if matches!(format, OutFormat::Json | OutFormat::Csv | OutFormat::Parquet) {
                 for s in &result.summary {
                     ctx.info(s);
                 }
@@ -185,7 +186,7 @@ pub async fn run(ctx: &Context, cmd: ScenarioCommand) -> anyhow::Result<()> {
                 TableArg::MonteCarlo => ScenarioTable::MonteCarlo,
             };
             let results = [result];
-            emit(a.out.as_ref(), a.format, ctx, |w, _color| write_scenarios(w, &results, a.format.into(), a.suppliers, table))
+            emit(a.out.as_ref(), format, ctx, |w, _color| write_scenarios(w, &results, format.into(), a.suppliers, table))
         }
     }
 }

@@ -25,7 +25,7 @@ use crate::countries::{Country, CountryTable};
 use crate::error::{DataError, IoContext, Result};
 use crate::manifest::{SourceInfo, TradeYear};
 use crate::parquet_io::{read_parquet, write_parquet};
-use crate::parse::{QUANTITY_EXPECTED, VALUE_EXPECTED, baci_quantity_t, baci_value_usd};
+use crate::parse::{QUANTITY_EXPECTED, VALUE_EXPECTED, baci_quantity_t, baci_value_usd, plain_decimal_scaled};
 use crate::schema::Table;
 use crate::sources;
 use crate::store::{StagedStore, Store, table_path};
@@ -141,8 +141,14 @@ fn list_inputs(inputs: &[PathBuf]) -> Result<Vec<Csv>> {
     for input in inputs {
         let md = std::fs::metadata(input).at(input)?;
         if md.is_dir() {
+            // In a directory, only the .csv and .zip files are BACI's (a release unpacked
+            // next to its Readme.txt, say); a file named on the command line must be one.
+            let release_file = |p: &PathBuf| {
+                let lower = p.to_string_lossy().to_ascii_lowercase();
+                p.is_file() && (lower.ends_with(".csv") || lower.ends_with(".zip"))
+            };
             let mut files: Vec<PathBuf> =
-                std::fs::read_dir(input).at(input)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+                std::fs::read_dir(input).at(input)?.filter_map(|e| e.ok().map(|e| e.path())).filter(release_file).collect();
             files.sort();
             out.extend(list_inputs(&files)?);
             continue;
@@ -414,45 +420,193 @@ struct ChunkParsed {
     error: Option<DataError>,
 }
 
-fn parse_chunk(chunk: Chunk, label: &str, file_year: Option<i64>, lookup: &[u16], on_error: OnError) -> ChunkParsed {
-    let mut parser = TradeParser { label: label.to_owned(), file_year, lookup, on_error, skipped: 0, examples: Vec::new() };
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&chunk.bytes[..]);
+/// A cursor over one line for [`parse_plain_line`]: fields are read in one pass, spaces
+/// around a field skipped.
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Cursor<'_> {
+    #[inline(always)]
+    fn spaces(&mut self) {
+        while self.i < self.b.len() && self.b[self.i] == b' ' {
+            self.i += 1;
+        }
+    }
+
+    /// Digits: (value, number of digits); at most 15 digits (else `None`).
+    #[inline(always)]
+    fn digits(&mut self) -> Option<(u64, u32)> {
+        let (mut v, mut n) = (0u64, 0u32);
+        while self.i < self.b.len() {
+            let d = self.b[self.i].wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            // Wraps only past 19 digits, and more than 15 is refused below.
+            v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+            n += 1;
+            self.i += 1;
+        }
+        (n <= 15).then_some((v, n))
+    }
+
+    /// An unsigned integer field of 1 to 12 digits, spaces around it skipped.
+    #[inline(always)]
+    fn uint(&mut self) -> Option<(u64, u32)> {
+        self.spaces();
+        let (v, n) = self.digits()?;
+        self.spaces();
+        (1..=12).contains(&n).then_some((v, n))
+    }
+
+    /// A plain decimal field (`d…` or `d….d…`, at most 15 digits) × 10^`shift`, as
+    /// [`plain_decimal_scaled`] computes it.
+    #[inline(always)]
+    fn decimal(&mut self, shift: i32) -> Option<f64> {
+        self.spaces();
+        let start = self.i;
+        let (int, n_int) = self.digits()?;
+        let (mut m, mut frac) = (int, 0u32);
+        if self.b.get(self.i) == Some(&b'.') {
+            self.i += 1;
+            let (f, n) = self.digits()?;
+            if n == 0 || n_int == 0 || n_int + n > 15 {
+                return None;
+            }
+            // m = int · 10^n + f, exact: fewer than 16 digits in all.
+            m = int * 10u64.pow(n) + f;
+            frac = n;
+        } else if n_int == 0 {
+            return None;
+        }
+        let v = crate::parse::scaled(m, frac, shift);
+        debug_assert_eq!(plain_decimal_scaled(&self.b[start..self.i], shift).map(f64::to_bits), Some(v.to_bits()));
+        self.spaces();
+        Some(v)
+    }
+
+    #[inline(always)]
+    fn comma(&mut self) -> Option<()> {
+        (self.b.get(self.i) == Some(&b',')).then(|| self.i += 1)
+    }
+}
+
+/// The rows of one plain trade line, without the `csv` reader: six comma-separated fields,
+/// no quotes, numbers as plain decimal text, spaces around fields allowed. `None` for
+/// anything else (a bad row, a quoted field, an exponent, a blank line…): the caller then
+/// reads the line with the `csv` reader and [`TradeParser::parse`], which accept the same
+/// rows with the same figures (unit-tested on the same lines) and give the errors.
+#[inline]
+fn parse_plain_line(p: &TradeParser<'_>, line: &[u8]) -> Option<(i32, TradeRow)> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut c = Cursor { b: line, i: 0 };
+    let (year, _) = c.uint()?;
+    let year = year as i64;
+    if !(1900..=2100).contains(&year) || p.file_year.is_some_and(|y| y != year) {
+        return None;
+    }
+    let country = |code: u64| -> Option<(u16, u16)> {
+        let x = *p.lookup.get(usize::try_from(code).ok()?)?;
+        (x != UNKNOWN).then_some((x, code as u16))
+    };
+    c.comma()?;
+    let (exporter, exporter_code) = country(c.uint()?.0)?;
+    c.comma()?;
+    let (importer, importer_code) = country(c.uint()?.0)?;
+    c.comma()?;
+    let (hs6, n) = c.uint()?;
+    if n != 6 || exporter == importer {
+        return None;
+    }
+    c.comma()?;
+    let value_usd = c.decimal(3)?;
+    c.comma()?;
+    c.spaces();
+    let quantity_t = if line[c.i..].starts_with(b"NA") {
+        c.i += 2;
+        c.spaces();
+        f64::NAN
+    } else if c.i == line.len() {
+        f64::NAN
+    } else {
+        c.decimal(0)?
+    };
+    if c.i != line.len() {
+        return None;
+    }
+    Some((year as i32, TradeRow { importer, hs6: hs6 as u32, exporter, importer_code, exporter_code, value_usd, quantity_t }))
+}
+
+/// Push a parsed row onto the runs of rows by year.
+#[inline]
+fn push_row(years: &mut Vec<(i32, Vec<TradeRow>)>, year: i32, row: TradeRow) {
+    match years.last_mut() {
+        Some((y, run)) if *y == year => run.push(row),
+        _ => {
+            let mut run = Vec::with_capacity(CHUNK_BYTES / 32);
+            run.push(row);
+            years.push((year, run));
+        }
+    }
+}
+
+/// Read `bytes` (whole lines, the first being line `first_line` of the file) with the `csv`
+/// reader: each record is parsed into `out`, or rejected per the bad-row policy. For the
+/// rows the plain path does not take, and for every line of a chunk with a quote (where a
+/// field may hold a line break). False once an error stops the chunk.
+fn parse_by_csv(bytes: &[u8], first_line: u64, parser: &mut TradeParser<'_>, out: &mut ChunkParsed) -> bool {
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
     let mut rec = csv::ByteRecord::new();
-    let mut years: Vec<(i32, Vec<TradeRow>)> = Vec::new();
-    let mut rows = 0u64;
-    let mut error = None;
-    let line_of = |rec: &csv::ByteRecord| chunk.first_line + rec.position().map_or(1, |p| p.line()) - 1;
+    let line_of = |rec: &csv::ByteRecord| first_line + rec.position().map_or(1, |p| p.line()) - 1;
     loop {
         let outcome = match rdr.read_byte_record(&mut rec) {
-            Ok(false) => break,
+            Ok(false) => return true,
             Ok(true) => parser.parse(&rec, line_of(&rec)),
             // A malformed record is a bad row like any other (reading a slice cannot fail).
             Err(e) => {
-                let line = e.position().map_or(chunk.first_line, |p| chunk.first_line + p.line() - 1);
-                Err(DataError::Invalid(format!("{label}:{line}: cannot read CSV: {e}")))
+                let line = e.position().map_or(first_line, |p| first_line + p.line() - 1);
+                Err(DataError::Invalid(format!("{}:{line}: cannot read CSV: {e}", parser.label)))
             }
         };
         match outcome {
             Ok((year, row)) => {
-                rows += 1;
-                match years.last_mut() {
-                    Some((y, run)) if *y == year => run.push(row),
-                    _ => {
-                        let mut run = Vec::with_capacity(CHUNK_BYTES / 32);
-                        run.push(row);
-                        years.push((year, run));
-                    }
-                }
+                out.rows += 1;
+                push_row(&mut out.years, year, row);
             }
             Err(e) => {
                 if let Err(e) = parser.reject(e) {
-                    error = Some(e);
-                    break;
+                    out.error = Some(e);
+                    return false;
                 }
             }
         }
     }
-    ChunkParsed { index: chunk.index, years, rows, skipped: parser.skipped, examples: parser.examples, error }
+}
+
+fn parse_chunk(chunk: Chunk, label: &str, file_year: Option<i64>, lookup: &[u16], on_error: OnError) -> ChunkParsed {
+    let mut parser = TradeParser { label: label.to_owned(), file_year, lookup, on_error, skipped: 0, examples: Vec::new() };
+    let mut out = ChunkParsed { index: chunk.index, years: Vec::new(), rows: 0, skipped: 0, examples: Vec::new(), error: None };
+    let bytes = &chunk.bytes[..];
+    if memchr::memchr(b'"', bytes).is_some() {
+        parse_by_csv(bytes, chunk.first_line, &mut parser, &mut out);
+    } else {
+        let mut line_no = chunk.first_line;
+        for line in bytes.split_inclusive(|&b| b == b'\n') {
+            let text = line.strip_suffix(b"\n").unwrap_or(line);
+            if let Some((year, row)) = parse_plain_line(&parser, text) {
+                out.rows += 1;
+                push_row(&mut out.years, year, row);
+            } else if !parse_by_csv(line, line_no, &mut parser, &mut out) {
+                break;
+            }
+            line_no += 1;
+        }
+    }
+    out.skipped = parser.skipped;
+    out.examples = parser.examples;
+    out
 }
 
 /// Read into `buf` until it holds at least `want` bytes or the input ends; true at the end.
@@ -570,7 +724,7 @@ fn read_trade_csv(
             if buf.is_empty() {
                 break;
             }
-            let lines = buf.iter().filter(|&&b| b == b'\n').count() as u64;
+            let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
             if tx.send(Chunk { index, first_line: next_line, bytes: buf }).is_err() {
                 break;
             }
@@ -892,6 +1046,94 @@ mod tests {
     fn year_from_the_file_name() {
         assert_eq!(year_in_name("BACI_HS92_Y2022_V202401b.csv"), Some(2022));
         assert_eq!(year_in_name("flows.csv"), None);
+    }
+
+    /// Codes 4 (AFG), 12 (DZA), 156 (CHN), 392 (JPN) as indexes 0..4; others unknown.
+    fn test_lookup() -> Vec<u16> {
+        let mut l = vec![UNKNOWN; 400];
+        for (i, c) in [4usize, 12, 156, 392].iter().enumerate() {
+            l[*c] = i as u16;
+        }
+        l
+    }
+
+    fn by_csv_reader(p: &TradeParser<'_>, line: &str) -> Result<(i32, TradeRow)> {
+        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(line.as_bytes());
+        let mut rec = csv::ByteRecord::new();
+        assert!(rdr.read_byte_record(&mut rec).unwrap(), "{line}");
+        p.parse(&rec, 2)
+    }
+
+    fn bits(r: &(i32, TradeRow)) -> (i32, u16, u32, u16, u16, u16, u64, u64) {
+        let t = &r.1;
+        (r.0, t.importer, t.hs6, t.exporter, t.importer_code, t.exporter_code, t.value_usd.to_bits(), t.quantity_t.to_bits())
+    }
+
+    #[test]
+    fn the_plain_path_reads_rows_as_the_csv_reader_does() {
+        let lookup = test_lookup();
+        let p = TradeParser {
+            label: "t.csv".into(),
+            file_year: Some(2022),
+            lookup: &lookup,
+            on_error: OnError::Fail,
+            skipped: 0,
+            examples: Vec::new(),
+        };
+        for line in [
+            "2022,4,12,030389,0.213,0.025",
+            "2022,156,392,280530,88.981,          NA",
+            "2022,156,392,280530,88.981,NA",
+            "2022, 4 ,12 ,030389,16,",
+            "2022,392,156,854231,123456789.123,5\r",
+            "2022,12,4,010111,0.001,   1234.5678",
+            "2022,12,4,010111,0,0",
+        ] {
+            let plain = parse_plain_line(&p, line.as_bytes()).unwrap_or_else(|| panic!("plain path refused {line:?}"));
+            let general = by_csv_reader(&p, line.trim_end_matches('\r')).unwrap();
+            assert_eq!(bits(&plain), bits(&general), "{line}");
+        }
+        assert_eq!(parse_plain_line(&p, b"2022,4,12,030389,88.981,NA").unwrap().1.value_usd, 88981.0);
+        // Left to the csv reader: rows it accepts in other spellings, and every bad row.
+        for line in [
+            "2022,4,12,030389,.5,1",
+            "2022,4,12,030389,1e3,1",
+            "2022,4,12,\"030389\",1,1",
+            "2022,4,12,030389,1,nan",
+            "2022,4,12,030389,29.141000000000002,1",
+            "2022,4,12,030389,12345678901234567890123456,1",
+            "2022,4,12,30389,1,1",
+            "2022,4,4,030389,1,1",
+            "2022,4,999,030389,1,1",
+            "2021,4,12,030389,1,1",
+            "2022,4,12,030389,-1,1",
+            "2022,4,12,030389,1,1,7",
+            "2022,4,12,030389,1",
+            "",
+        ] {
+            assert!(parse_plain_line(&p, line.as_bytes()).is_none(), "{line:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_and_csv_paths_agree(
+            e in 0usize..4, i in 0usize..4, hs6 in 0u32..1_000_000,
+            v_int in 0u64..100_000_000, v_frac in 0u32..1000, v_dec in 0usize..4,
+            q in proptest::option::of((0u64..1_000_000, 0u32..1000)), pad in 0usize..12,
+        ) {
+            proptest::prop_assume!(e != i);
+            let codes = [4, 12, 156, 392];
+            let lookup = test_lookup();
+            let p = TradeParser { label: "t.csv".into(), file_year: None, lookup: &lookup, on_error: OnError::Fail, skipped: 0, examples: Vec::new() };
+            let v = if v_dec == 0 { v_int.to_string() } else { format!("{v_int}.{:0w$}", v_frac % 10u32.pow(v_dec as u32), w = v_dec) };
+            let q = match q { Some((a, b)) => format!("{a}.{b:03}"), None => "NA".to_owned() };
+            let line = format!("2022,{},{},{hs6:06},{v},{:>w$}", codes[e], codes[i], q, w = pad + q.len());
+            let plain = parse_plain_line(&p, line.as_bytes());
+            proptest::prop_assert!(plain.is_some(), "{}", line);
+            let general = by_csv_reader(&p, &line).unwrap();
+            proptest::prop_assert_eq!(bits(&plain.unwrap()), bits(&general), "{}", line);
+        }
     }
 
     #[test]

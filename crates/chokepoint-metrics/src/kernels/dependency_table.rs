@@ -31,7 +31,7 @@ use datafusion::prelude::SessionContext;
 
 use chokepoint_data::Manifest;
 
-use super::scan::{Keyed, par_chunks, scan_chunk, year_chunks};
+use super::scan::{KeyIds, Keyed, par_chunks, scan_chunk, year_chunks};
 use super::{milli, usd, usd2};
 use crate::dependency::DependencyError;
 
@@ -158,18 +158,17 @@ fn scan_groups(chunk: &super::scan::Chunk, year: i32) -> Result<ChunkGroups, Dep
     let mut groups: Vec<Acc> = Vec::new();
     let mut cur = Acc::new(u32::MAX, u32::MAX);
     let mut last_key: Option<(u32, u32)> = None;
+    let (mut icache, mut hcache, mut ecache) = (KeyIds::default(), KeyIds::default(), KeyIds::default());
     scan_chunk(chunk, |c| {
-        let mut imap = vec![u32::MAX; c.importer.dict.len()];
-        let mut hmap = vec![u32::MAX; c.hs6.dict.len()];
-        let mut emap = vec![u32::MAX; c.exporter.dict.len()];
+        let (imap, hmap, emap) = (icache.slots(&c.importer), hcache.slots(&c.hs6), ecache.slots(&c.exporter));
         let (mut pi, mut ph) = (-1i32, -1i32);
         for r in 0..c.len() {
             let (ik, hk) = (c.importer.keys[r], c.hs6.keys[r]);
             if ik != pi || hk != ph {
                 pi = ik;
                 ph = hk;
-                let i = lookup(&mut imap, ik, &c.importer, &mut names);
-                let h = lookup(&mut hmap, hk, &c.hs6, &mut names);
+                let i = lookup(imap, ik, &c.importer, &mut names);
+                let h = lookup(hmap, hk, &c.hs6, &mut names);
                 if (i, h) != (cur.importer, cur.hs6) {
                     if let Some((li, lh)) = last_key {
                         let (a, b) =
@@ -191,7 +190,7 @@ fn scan_groups(chunk: &super::scan::Chunk, year: i32) -> Result<ChunkGroups, Dep
             let m = milli(c.value[r]);
             if m > 0 {
                 let ek = c.exporter.keys[r];
-                cur.add(m, || lookup(&mut emap, ek, &c.exporter, &mut names));
+                cur.add(m, || lookup(emap, ek, &c.exporter, &mut names));
             }
         }
         Ok(())
@@ -302,28 +301,43 @@ fn year_batch(year: i32, chunks: &[ChunkGroups]) -> Result<RecordBatch, Dependen
 /// The table for `years` (ascending, each in the store; see [`check_years`]) over the store
 /// at `store_root` (the directory holding `trade/`), computed by the streaming kernel on
 /// `threads` threads. Each year's rows go to `sink` as one batch of [`schema`], years in
-/// order, as soon as the year is done: memory holds one year's groups, whatever the number
-/// of years. Returns the number of rows.
+/// order, as soon as the year is done; `sink` runs on the calling thread while the next
+/// year is scanned on the others, so encoding and writing the output overlaps the scan.
+/// Memory: about three years' groups at most (one being written, one waiting, one being
+/// built), whatever the number of years. Returns the number of rows.
 ///
 /// Errors: [`DependencyError::Io`] / [`DependencyError::Parquet`] for an unreadable trade
 /// file (path named), [`DependencyError::Usage`] when a year partition is not sorted by
-/// importer and HS6 (a store written by another tool); `sink`'s own errors.
+/// importer and HS6 (a store written by another tool); `sink`'s own errors (the scan then
+/// stops after the year in progress).
 pub fn kernel<E: From<DependencyError>>(
     store_root: &Path,
     years: &[i32],
     threads: usize,
     mut sink: impl FnMut(RecordBatch) -> Result<(), E>,
 ) -> Result<u64, E> {
-    let mut rows = 0u64;
-    for &year in years {
-        let chunks = year_chunks(store_root, year, threads)?;
-        let groups = par_chunks(&chunks, |c| scan_groups(c, year))?;
-        let batch = year_batch(year, &groups)?;
-        drop(groups);
-        rows += batch.num_rows() as u64;
-        sink(batch)?;
-    }
-    Ok(rows)
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<RecordBatch, DependencyError>>(1);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            for &year in years {
+                let batch = year_chunks(store_root, year, threads)
+                    .and_then(|chunks| par_chunks(&chunks, |c| scan_groups(c, year)))
+                    .and_then(|groups| year_batch(year, &groups));
+                let failed = batch.is_err();
+                // The receiver is gone when the sink failed: stop.
+                if tx.send(batch).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let mut rows = 0u64;
+        for batch in rx {
+            let batch = batch?;
+            rows += batch.num_rows() as u64;
+            sink(batch)?;
+        }
+        Ok(rows)
+    })
 }
 
 /// The plain SQL of the table for one year: exact decimal sums, the top supplier by

@@ -134,6 +134,35 @@ pub(crate) struct Keyed<'a> {
     pub dict: &'a StringArray,
 }
 
+/// Ids of a dictionary column's keys (`u32::MAX`: not looked up yet), kept from one batch
+/// to the next while the batches share their dictionary — the batches of one Parquet
+/// column chunk do — so each dictionary string is looked up once per row group rather than
+/// once per batch. The previous dictionary is held (a cheap clone of its buffers), so its
+/// address cannot be reused by another one while it is compared.
+#[derive(Default)]
+pub(crate) struct KeyIds {
+    dict: Option<StringArray>,
+    ids: Vec<u32>,
+}
+
+impl KeyIds {
+    /// The key → id slots for `col`'s batch: the previous ones when its dictionary is the
+    /// same array, else all unset.
+    pub fn slots(&mut self, col: &Keyed<'_>) -> &mut [u32] {
+        let same = self.dict.as_ref().is_some_and(|d| {
+            d.len() == col.dict.len()
+                && d.values().as_ptr() == col.dict.values().as_ptr()
+                && d.value_offsets().as_ptr() == col.dict.value_offsets().as_ptr()
+        });
+        if !same {
+            self.dict = Some(col.dict.clone());
+            self.ids.clear();
+            self.ids.resize(col.dict.len(), u32::MAX);
+        }
+        &mut self.ids
+    }
+}
+
 /// One batch of trade rows, in store order.
 pub(crate) struct Columns<'a> {
     pub importer: Keyed<'a>,

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use arrow::array::Array;
 
-use super::scan::{Keyed, par_chunks, scan_chunk, year_chunks};
+use super::scan::{KeyIds, Keyed, par_chunks, scan_chunk, year_chunks};
 use super::{milli, usd, usd2};
 use crate::dependency::DependencyError;
 use crate::screen::compute::{Aggregates, UnitProduct};
@@ -176,7 +176,7 @@ impl YearSums {
     }
 }
 
-/// Id of dictionary key `k` of one batch, through the batch's key → id cache.
+/// Id of dictionary key `k` of one batch, through the key → id slots ([`KeyIds`]).
 #[inline]
 fn cached(map: &mut [u32], k: i32, col: &Keyed<'_>, intern: impl FnOnce(&str) -> u32) -> u32 {
     let slot = &mut map[k as usize];
@@ -189,17 +189,16 @@ fn cached(map: &mut [u32], k: i32, col: &Keyed<'_>, intern: impl FnOnce(&str) ->
 /// Scan one chunk of a year.
 fn scan_year_chunk(chunk: &super::scan::Chunk, spec: &YearSpec<'_>) -> Result<YearSums, DependencyError> {
     let mut s = YearSums::new(spec.members.len());
+    let (mut icache, mut hcache, mut ecache) = (KeyIds::default(), KeyIds::default(), KeyIds::default());
     scan_chunk(chunk, |c| {
-        let mut imap = vec![u32::MAX; c.importer.dict.len()];
-        let mut hmap = vec![u32::MAX; c.hs6.dict.len()];
-        let mut emap = vec![u32::MAX; c.exporter.dict.len()];
+        let (imap, hmap, emap) = (icache.slots(&c.importer), hcache.slots(&c.hs6), ecache.slots(&c.exporter));
         for r in 0..c.len() {
-            let i = cached(&mut imap, c.importer.keys[r], &c.importer, |x| s.country(x, spec)) as usize;
-            let k = cached(&mut hmap, c.hs6.keys[r], &c.hs6, |x| s.product(x, spec)) as usize;
+            let i = cached(imap, c.importer.keys[r], &c.importer, |x| s.country(x, spec)) as usize;
+            let k = cached(hmap, c.hs6.keys[r], &c.hs6, |x| s.product(x, spec)) as usize;
             if !s.wanted[k] {
                 continue;
             }
-            let j = cached(&mut emap, c.exporter.keys[r], &c.exporter, |x| s.country(x, spec)) as usize;
+            let j = cached(emap, c.exporter.keys[r], &c.exporter, |x| s.country(x, spec)) as usize;
             let m = milli(c.value[r]);
             let cap = s.cap;
             s.world[k * cap + j] += m;

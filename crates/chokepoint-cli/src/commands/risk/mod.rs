@@ -91,9 +91,9 @@ pub struct RiskArgs {
     /// Country-group file (default: the shipped params/country_groups.toml).
     #[arg(long, value_name = "FILE")]
     groups: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = OutFormat::Table)]
-    format: OutFormat,
+    /// Output format [default: the one --out's extension names (.json, .csv, .md, .parquet), else table].
+    #[arg(long, short, value_enum)]
+    format: Option<OutFormat>,
     /// Write to FILE (atomically; `-` = stdout).
     #[arg(long, short, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -180,7 +180,8 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
     for m in &methods {
         sections.push(run_method(&sc, &store, &sel, &opts, *m).await.map_err(usage)?);
     }
-    let format: Format = args.format.into();
+    let out_format = OutFormat::resolve(args.format, args.out.as_ref());
+    let format: Format = out_format.into();
     if args.explain {
         let all: Vec<Explanation> = sections.into_iter().flat_map(|s| s.explanations).collect();
         if all.len() > 50 {
@@ -189,7 +190,7 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
         if matches!(format, Format::Csv | Format::Parquet) {
             return Err(UsageError("--explain prints text, Markdown or JSON (--format table|md|json)".into()).into());
         }
-        return emit(args.out.as_ref(), args.format, ctx, |w, _| write_explanations(w, &all, format));
+        return emit(args.out.as_ref(), out_format, ctx, |w, _| write_explanations(w, &all, format));
     }
     if matches!(format, Format::Json | Format::Csv | Format::Parquet) {
         for s in &sections {
@@ -199,13 +200,13 @@ pub async fn run(ctx: &Context, args: RiskArgs) -> anyhow::Result<()> {
         }
     }
     if let [single] = sections.as_slice() {
-        return emit(args.out.as_ref(), args.format, ctx, |w, _| write_method(w, single, format));
+        return emit(args.out.as_ref(), out_format, ctx, |w, _| write_method(w, single, format));
     }
     let side = SideBySide::new(&sections.iter().flat_map(|s| s.headlines.iter().cloned()).collect::<Vec<_>>()).with_provenance(
         sections.iter().map(|s| s.info.clone()).collect(),
         sections.iter().flat_map(|s| s.notes.iter().map(|n| format!("{}: {n}", s.method.id()))).collect(),
     );
-    emit(args.out.as_ref(), args.format, ctx, |w, _| match format {
+    emit(args.out.as_ref(), out_format, ctx, |w, _| match format {
         Format::Csv | Format::Parquet => side.write(w, format),
         Format::Json => {
             // {"side_by_side": [...], "<method>": [rows], ...}, each part written by its renderer.
