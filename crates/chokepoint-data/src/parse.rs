@@ -20,9 +20,12 @@ pub fn thousands_usd_to_usd(text: &str) -> Option<f64> {
         return None;
     }
     let bytes = body.as_bytes();
-    if bytes.iter().any(|b| matches!(b, b'e' | b'E')) {
-        let x: f64 = s.parse().ok()?;
-        return (x.is_finite()).then_some(x * 1000.0);
+    if let Some(p) = body.find(['e', 'E']) {
+        // The exponent raised by 3, so the text is converted once (× 1000 after the
+        // conversion would round twice: 1.005e0 → 1004.9999999999999).
+        let exp: i64 = body[p + 1..].parse().ok()?;
+        let x: f64 = format!("{}{}e{}", if neg { "-" } else { "" }, &body[..p], exp.checked_add(3)?).parse().ok()?;
+        return x.is_finite().then_some(x);
     }
     let (int, frac) = match body.find('.') {
         Some(p) => (&bytes[..p], &bytes[p + 1..]),
@@ -34,8 +37,8 @@ pub fn thousands_usd_to_usd(text: &str) -> Option<f64> {
     let mut buf = [0u8; 80];
     let needed = int.len() + frac.len().max(3) + 2;
     if needed > buf.len() {
-        let x: f64 = s.parse().ok()?;
-        return Some(x * 1000.0);
+        let x: f64 = format!("{s}e3").parse().ok()?;
+        return x.is_finite().then_some(x);
     }
     let mut n = 0;
     if neg {
@@ -70,7 +73,8 @@ pub const QUANTITY_EXPECTED: &str = "a non-negative number (metric tonnes), or e
 
 /// A BACI value `v` (thousands of USD) as USD; `None` when it is not a non-negative number.
 pub fn baci_value_usd(text: &str) -> Option<f64> {
-    thousands_usd_to_usd(text).filter(|v| *v >= 0.0)
+    // `+ 0.0` turns a "-0" into 0.
+    thousands_usd_to_usd(text).filter(|v| *v >= 0.0).map(|v| v + 0.0)
 }
 
 /// A BACI quantity `q` in tonnes: `Some(NaN)` when missing (empty, `NA`), `None` when it is
@@ -79,7 +83,7 @@ pub fn baci_quantity_t(text: &str) -> Option<f64> {
     if is_missing(text) {
         return Some(f64::NAN);
     }
-    finite_f64(text).filter(|q| *q >= 0.0)
+    finite_f64(text).filter(|q| *q >= 0.0).map(|q| q + 0.0)
 }
 
 /// Parse a decimal number (a quantity in tonnes, a governance estimate). `None` when the
@@ -173,6 +177,12 @@ mod tests {
         // A float artefact in the source keeps its tail, rounded once.
         assert_eq!(thousands_usd_to_usd("29.141000000000002"), Some(29141.000000000002));
         assert_eq!(thousands_usd_to_usd("1.5e-3"), Some(1.5));
+        assert_eq!(thousands_usd_to_usd("1.005e0"), Some(1005.0));
+        assert_eq!(thousands_usd_to_usd("1.005E+0"), Some(1005.0));
+        assert_eq!(thousands_usd_to_usd("1e306"), None);
+        assert_eq!(thousands_usd_to_usd(&format!("1{}", "0".repeat(90))), Some(1e93));
+        assert_eq!(baci_value_usd("-0").map(f64::to_bits), Some(0.0f64.to_bits()));
+        assert_eq!(baci_quantity_t("-0").map(f64::to_bits), Some(0.0f64.to_bits()));
         // 0.1 * 1000 in binary is not 100 in general; shifting first is.
         assert_eq!(thousands_usd_to_usd("0.1"), Some(100.0));
         for bad in ["", "abc", "1.2.3", "NA", "-", ".", "1,5", "inf", "nan", "1e400"] {

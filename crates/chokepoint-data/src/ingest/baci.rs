@@ -630,6 +630,26 @@ fn fill(r: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result<boo
     Ok(false)
 }
 
+/// Where the last complete record of `buf` ends (after its line break), or `None`. `buf`
+/// starts at a record start. A line break inside a quoted field (`"…\n…"`) does not end a
+/// record, as for the `csv` reader; buffers without a quote (nearly all) are searched from
+/// the end only.
+fn record_end(buf: &[u8]) -> Option<usize> {
+    if memchr::memchr(b'"', buf).is_none() {
+        return memchr::memrchr(b'\n', buf).map(|p| p + 1);
+    }
+    // An escaped quote ("") toggles twice, so it leaves the state unchanged.
+    let (mut quoted, mut end) = (false, None);
+    for (i, &b) in buf.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => end = Some(i + 1),
+            _ => {}
+        }
+    }
+    end
+}
+
 /// Read and validate one trade CSV with `threads` parser threads.
 ///
 /// The calling thread reads the (uncompressed) stream and cuts it at line ends into chunks
@@ -703,7 +723,10 @@ fn read_trade_csv(
         while !stop.load(Ordering::Relaxed) {
             let mut buf = std::mem::take(&mut carry);
             if !eof {
-                match fill(r, &mut buf, CHUNK_BYTES) {
+                // Normally up to a chunk; more when the carry is already a chunk without a
+                // record end (a line longer than a chunk), so that the read always advances.
+                let want = if buf.len() >= CHUNK_BYTES { buf.len() + buf.len() / 2 } else { CHUNK_BYTES };
+                match fill(r, &mut buf, want) {
                     Ok(e) => eof = e,
                     Err(e) => {
                         read_error = Some(io_err(next_line - 1, e));
@@ -712,10 +735,10 @@ fn read_trade_csv(
                 }
             }
             if !eof {
-                match buf.iter().rposition(|&b| b == b'\n') {
-                    Some(p) => carry = buf.split_off(p + 1),
+                match record_end(&buf) {
+                    Some(p) => carry = buf.split_off(p),
                     None => {
-                        // A line longer than a chunk: read on.
+                        // A record longer than a chunk: read on.
                         carry = buf;
                         continue;
                     }
@@ -1134,6 +1157,45 @@ mod tests {
             let general = by_csv_reader(&p, &line).unwrap();
             proptest::prop_assert_eq!(bits(&plain.unwrap()), bits(&general), "{}", line);
         }
+    }
+
+    #[test]
+    fn chunks_end_at_record_ends_outside_quotes() {
+        assert_eq!(record_end(b"a,b\nc,d\ne,"), Some(8));
+        assert_eq!(record_end(b"a,b"), None);
+        // The line break inside "1.5\n" is not a record end; the one before it is.
+        assert_eq!(record_end(b"a,b\nc,\"1.5\n\",3"), Some(4));
+        assert_eq!(record_end(b"a,\"x\"\"y\"\nc"), Some(9));
+    }
+
+    #[test]
+    fn a_line_longer_than_a_chunk_and_a_quoted_line_break_at_a_chunk_end_are_read() {
+        let lookup = test_lookup();
+        let read = |text: &[u8]| {
+            let mut r = std::io::Cursor::new(text.to_vec());
+            read_trade_csv(&mut r, "t.csv", Some(2022), &lookup, OnError::Fail, 2).map(|p| (p.rows, p.skipped))
+        };
+        // A quantity padded beyond a chunk (the reader once looped on it).
+        let mut long = b"t,i,j,k,v,q\n2022,4,12,030389,1,1\n2022,4,156,030389,1,".to_vec();
+        long.extend(std::iter::repeat_n(b' ', CHUNK_BYTES + 10));
+        long.extend(b"2\n2022,4,392,030389,1,1\n");
+        assert_eq!(read(&long).unwrap(), (3, 0));
+        // A quoted value holding a line break that is the last one of the first chunk read
+        // (the stream after the 12-byte header, up to CHUNK_BYTES bytes), the record's own
+        // end being past it.
+        let row = b"2022,4,12,030389,1,1\n";
+        let mut text = b"t,i,j,k,v,q\n".to_vec();
+        while text.len() + row.len() < CHUNK_BYTES - 40 {
+            text.extend(row);
+        }
+        let before = (text.len() - 12) / row.len();
+        text.extend(b"2022,4,156,030389,\"");
+        text.extend(std::iter::repeat_n(b' ', CHUNK_BYTES + 8 - text.len()));
+        assert!(text.len() < 12 + CHUNK_BYTES && text.len() + 7 >= 12 + CHUNK_BYTES);
+        text.extend(b"\n1.5\",3\n2022,4,392,030389,1,1\n");
+        // Two rows of another exporter-importer pair after the padding: the quoted one and the last.
+        let rows = before as u64 + 2;
+        assert_eq!(read(&text).unwrap(), (rows, 0));
     }
 
     #[test]
