@@ -28,6 +28,9 @@ pub struct TradeRow {
     pub value_usd: f64,
     /// Quantity, metric tonnes; NaN where the source has none.
     pub quantity_t: f64,
+    /// Line of the row in its source file (1-based), for error messages; 0 when the row
+    /// does not come from a text file.
+    pub line: u32,
 }
 
 impl TradeRow {
@@ -139,8 +142,11 @@ fn write_year_in_parts(
         let codes = (r.importer_code, r.exporter_code);
         if kept > 0 && rows[kept - 1].key() == r.key() {
             if codes == prev_codes {
+                let (first, again) = (rows[kept - 1].line.min(r.line), rows[kept - 1].line.max(r.line));
+                let (at, also) =
+                    if first > 0 { (format!(":{again}"), format!(" (first at line {first})")) } else { (String::new(), String::new()) };
                 return Err(crate::error::DataError::Invalid(format!(
-                    "{source}: the flow year {year}, exporter {} (code {}), importer {} (code {}), HS6 {:06} appears more than once; BACI has one row per year, exporter, importer and product",
+                    "{source}{at}: the flow year {year}, exporter {} (code {}), importer {} (code {}), HS6 {:06} appears more than once{also}; BACI has one row per year, exporter, importer and product",
                     iso3s[r.exporter as usize], r.exporter_code, iso3s[r.importer as usize], r.importer_code, r.hs6
                 )));
             }
@@ -343,6 +349,7 @@ mod tests {
             exporter_code: exporter + 100 * (v as u16 % 2),
             value_usd: v,
             quantity_t: q,
+            line: 0,
         }
     }
 
@@ -428,10 +435,20 @@ mod tests {
                     exporter_code: 40,
                     value_usd: 1.0,
                     quantity_t: 1.0,
+                    line: 0,
                 });
             }
         }
-        rows.push(TradeRow { importer: 0, hs6: 10111, exporter: 5, importer_code: 9, exporter_code: 30, value_usd: 2.0, quantity_t: 1.0 });
+        rows.push(TradeRow {
+            importer: 0,
+            hs6: 10111,
+            exporter: 5,
+            importer_code: 9,
+            exporter_code: 30,
+            value_usd: 2.0,
+            quantity_t: 1.0,
+            line: 0,
+        });
         let ranks = Hs6Ranks::of(&rows);
         assert_eq!(ranks.distinct, 3);
         let expected: Vec<(u32, u16, u16)> = {

@@ -279,7 +279,7 @@ fn a_row_of_another_year_than_the_file_name_says() {
 fn a_repeated_row_is_an_error_not_a_sum() {
     assert_rejected(
         &format!("{HEADER}2022,156,392,280530,1,1\n2022,156,392,280530,1,1\n"),
-        "the flow year 2022, exporter CHN (code 156), importer JPN (code 392), HS6 280530 appears more than once",
+        "BACI_HS92_Y2022_V202401b.csv:3: the flow year 2022, exporter CHN (code 156), importer JPN (code 392), HS6 280530 appears more than once (first at line 2)",
     );
 }
 

@@ -358,7 +358,7 @@ impl TradeParser<'_> {
             std::str::from_utf8(field(4)).ok().and_then(baci_value_usd).ok_or_else(|| self.bad(line, 4, field(4), VALUE_EXPECTED))?;
         let quantity_t =
             std::str::from_utf8(field(5)).ok().and_then(baci_quantity_t).ok_or_else(|| self.bad(line, 5, field(5), QUANTITY_EXPECTED))?;
-        Ok((year, TradeRow { importer, hs6, exporter, importer_code, exporter_code, value_usd, quantity_t }))
+        Ok((year, TradeRow { importer, hs6, exporter, importer_code, exporter_code, value_usd, quantity_t, line: line_u32(line) }))
     }
 
     /// Apply the bad-row policy: `Ok(())` to go on (row skipped), `Err` to stop.
@@ -418,6 +418,11 @@ struct ChunkParsed {
     examples: Vec<String>,
     /// In `Fail` mode, the chunk's first bad row; the rows after it are not parsed.
     error: Option<DataError>,
+}
+
+/// A line number as stored in [`TradeRow::line`] (saturating).
+fn line_u32(line: u64) -> u32 {
+    u32::try_from(line).unwrap_or(u32::MAX)
 }
 
 /// A cursor over one line for [`parse_plain_line`]: fields are read in one pass, spaces
@@ -499,9 +504,9 @@ impl Cursor<'_> {
 /// reads the line with the `csv` reader and [`TradeParser::parse`], which accept the same
 /// rows with the same figures (unit-tested on the same lines) and give the errors.
 #[inline]
-fn parse_plain_line(p: &TradeParser<'_>, line: &[u8]) -> Option<(i32, TradeRow)> {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let mut c = Cursor { b: line, i: 0 };
+fn parse_plain_line(p: &TradeParser<'_>, text: &[u8], line: u64) -> Option<(i32, TradeRow)> {
+    let text = text.strip_suffix(b"\r").unwrap_or(text);
+    let mut c = Cursor { b: text, i: 0 };
     let (year, _) = c.uint()?;
     let year = year as i64;
     if !(1900..=2100).contains(&year) || p.file_year.is_some_and(|y| y != year) {
@@ -524,19 +529,22 @@ fn parse_plain_line(p: &TradeParser<'_>, line: &[u8]) -> Option<(i32, TradeRow)>
     let value_usd = c.decimal(3)?;
     c.comma()?;
     c.spaces();
-    let quantity_t = if line[c.i..].starts_with(b"NA") {
+    let quantity_t = if text[c.i..].starts_with(b"NA") {
         c.i += 2;
         c.spaces();
         f64::NAN
-    } else if c.i == line.len() {
+    } else if c.i == text.len() {
         f64::NAN
     } else {
         c.decimal(0)?
     };
-    if c.i != line.len() {
+    if c.i != text.len() {
         return None;
     }
-    Some((year as i32, TradeRow { importer, hs6: hs6 as u32, exporter, importer_code, exporter_code, value_usd, quantity_t }))
+    Some((
+        year as i32,
+        TradeRow { importer, hs6: hs6 as u32, exporter, importer_code, exporter_code, value_usd, quantity_t, line: line_u32(line) },
+    ))
 }
 
 /// Push a parsed row onto the runs of rows by year.
@@ -595,7 +603,7 @@ fn parse_chunk(chunk: Chunk, label: &str, file_year: Option<i64>, lookup: &[u16]
         let mut line_no = chunk.first_line;
         for line in bytes.split_inclusive(|&b| b == b'\n') {
             let text = line.strip_suffix(b"\n").unwrap_or(line);
-            if let Some((year, row)) = parse_plain_line(&parser, text) {
+            if let Some((year, row)) = parse_plain_line(&parser, text, line_no) {
                 out.rows += 1;
                 push_row(&mut out.years, year, row);
             } else if !parse_by_csv(line, line_no, &mut parser, &mut out) {
@@ -1112,11 +1120,11 @@ mod tests {
             "2022,12,4,010111,0.001,   1234.5678",
             "2022,12,4,010111,0,0",
         ] {
-            let plain = parse_plain_line(&p, line.as_bytes()).unwrap_or_else(|| panic!("plain path refused {line:?}"));
+            let plain = parse_plain_line(&p, line.as_bytes(), 2).unwrap_or_else(|| panic!("plain path refused {line:?}"));
             let general = by_csv_reader(&p, line.trim_end_matches('\r')).unwrap();
             assert_eq!(bits(&plain), bits(&general), "{line}");
         }
-        assert_eq!(parse_plain_line(&p, b"2022,4,12,030389,88.981,NA").unwrap().1.value_usd, 88981.0);
+        assert_eq!(parse_plain_line(&p, b"2022,4,12,030389,88.981,NA", 2).unwrap().1.value_usd, 88981.0);
         // Left to the csv reader: rows it accepts in other spellings, and every bad row.
         for line in [
             "2022,4,12,030389,.5,1",
@@ -1134,7 +1142,7 @@ mod tests {
             "2022,4,12,030389,1",
             "",
         ] {
-            assert!(parse_plain_line(&p, line.as_bytes()).is_none(), "{line:?}");
+            assert!(parse_plain_line(&p, line.as_bytes(), 2).is_none(), "{line:?}");
         }
     }
 
@@ -1152,7 +1160,7 @@ mod tests {
             let v = if v_dec == 0 { v_int.to_string() } else { format!("{v_int}.{:0w$}", v_frac % 10u32.pow(v_dec as u32), w = v_dec) };
             let q = match q { Some((a, b)) => format!("{a}.{b:03}"), None => "NA".to_owned() };
             let line = format!("2022,{},{},{hs6:06},{v},{:>w$}", codes[e], codes[i], q, w = pad + q.len());
-            let plain = parse_plain_line(&p, line.as_bytes());
+            let plain = parse_plain_line(&p, line.as_bytes(), 2);
             proptest::prop_assert!(plain.is_some(), "{}", line);
             let general = by_csv_reader(&p, &line).unwrap();
             proptest::prop_assert_eq!(bits(&plain.unwrap()), bits(&general), "{}", line);

@@ -356,6 +356,7 @@ fn read_trade(db: &Db, countries: &CountryTable, progress: &Progress) -> Result<
             exporter_code,
             value_usd,
             quantity_t,
+            line: 0,
         });
         n += 1;
         if n.is_multiple_of(65536) {

@@ -17,8 +17,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use arrow::array::Array;
-
 use super::scan::{KeyIds, Keyed, par_chunks, scan_chunk, year_chunks};
 use super::{milli, usd, usd2};
 use crate::dependency::DependencyError;
