@@ -121,7 +121,8 @@ pub(crate) fn plain_decimal_scaled(b: &[u8], shift: i32) -> Option<f64> {
     let mut dot = false;
     for &c in b {
         if c.is_ascii_digit() {
-            m = m * 10 + u64::from(c - b'0');
+            // Wraps only past 19 digits, and more than 15 is refused below.
+            m = m.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
             digits += 1;
             frac += i32::from(dot);
         } else if c == b'.' && !dot {
@@ -141,7 +142,7 @@ pub(crate) fn plain_decimal_scaled(b: &[u8], shift: i32) -> Option<f64> {
 /// m < 2⁵³ and |shift − frac| ≤ 22: the value of a decimal text of the digits of m with
 /// `frac` decimals, times 10^`shift`.
 #[inline(always)]
-pub(crate) fn scaled(m: u64, frac: u32, shift: i32) -> f64 {
+fn scaled(m: u64, frac: u32, shift: i32) -> f64 {
     let e = shift - frac as i32;
     let x = m as f64;
     if e >= 0 { x * POW10[e as usize] } else { x / POW10[(-e) as usize] }
@@ -215,7 +216,21 @@ mod tests {
             assert_eq!(plain_decimal_scaled(t.as_bytes(), 0), finite_f64(t), "{t}");
         }
         // Not plain: left to the general path.
-        for t in ["", ".", ".5", "5.", "-1", "+1", "1e3", " 1", "1.2.3", "NA", "1234567890123456", "29.141000000000002"] {
+        for t in [
+            "",
+            ".",
+            ".5",
+            "5.",
+            "-1",
+            "+1",
+            "1e3",
+            " 1",
+            "1.2.3",
+            "NA",
+            "1234567890123456",
+            "29.141000000000002",
+            "123456789012345678901234567",
+        ] {
             assert_eq!(plain_decimal_scaled(t.as_bytes(), 3), None, "{t}");
         }
     }

@@ -128,7 +128,7 @@ fn write_year_in_parts(
             s.spawn(move || {
                 let mut scratch = (Vec::new(), Vec::new());
                 for b in bounds.windows(2) {
-                    sort_importer_rows(&mut mine[b[0] - lo..b[1] - lo], ranks, &mut scratch);
+                    sort_importer_rows(&mut mine[b[0] - lo..b[1] - lo], iso3s.len(), ranks, &mut scratch);
                 }
             });
         }
@@ -239,13 +239,12 @@ impl Hs6Ranks {
 /// least-significant-digit radix sort — a stable counting sort by exporter, then one by HS6
 /// rank — so O(n) with no comparison; then each run of equal (hs6, exporter) — rows of two
 /// source codes of one ISO3, rare — is sorted by the codes. `scratch`: buffers reused from
-/// one importer to the next.
-fn sort_importer_rows(rows: &mut [TradeRow], ranks: &Hs6Ranks, scratch: &mut (Vec<u32>, Vec<TradeRow>)) {
+/// one importer to the next; `countries`: the number of country indexes (exporters are below).
+fn sort_importer_rows(rows: &mut [TradeRow], countries: usize, ranks: &Hs6Ranks, scratch: &mut (Vec<u32>, Vec<TradeRow>)) {
     let (counts, out) = scratch;
     out.clear();
     out.resize(rows.len(), TradeRow::default());
-    let exporters = rows.iter().map(|r| r.exporter as usize + 1).max().unwrap_or(0);
-    counting_sort(rows, out, counts, exporters, |r| r.exporter as usize);
+    counting_sort(rows, out, counts, countries, |r| r.exporter as usize);
     counting_sort(out, rows, counts, ranks.distinct, |r| ranks.rank[r.hs6 as usize] as usize);
     let key = |r: &TradeRow| (r.hs6, r.exporter);
     let mut start = 0;
@@ -461,7 +460,7 @@ mod tests {
         let mut shuffled = rows.clone();
         shuffled.reverse();
         for mut v in [in_file_order, shuffled] {
-            sort_importer_rows(&mut v, &ranks, &mut (Vec::new(), Vec::new()));
+            sort_importer_rows(&mut v, 6, &ranks, &mut (Vec::new(), Vec::new()));
             assert_eq!(v.iter().map(|r| (r.hs6, r.exporter, r.exporter_code)).collect::<Vec<_>>(), expected);
         }
     }

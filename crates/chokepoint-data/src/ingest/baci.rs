@@ -466,28 +466,16 @@ impl Cursor<'_> {
         (1..=12).contains(&n).then_some((v, n))
     }
 
-    /// A plain decimal field (`d…` or `d….d…`, at most 15 digits) × 10^`shift`, as
-    /// [`plain_decimal_scaled`] computes it.
+    /// A plain decimal field (`d…` or `d….d…`, at most 15 digits) × 10^`shift`, by
+    /// [`plain_decimal_scaled`]; spaces around it skipped.
     #[inline(always)]
     fn decimal(&mut self, shift: i32) -> Option<f64> {
         self.spaces();
         let start = self.i;
-        let (int, n_int) = self.digits()?;
-        let (mut m, mut frac) = (int, 0u32);
-        if self.b.get(self.i) == Some(&b'.') {
+        while self.i < self.b.len() && (self.b[self.i].is_ascii_digit() || self.b[self.i] == b'.') {
             self.i += 1;
-            let (f, n) = self.digits()?;
-            if n == 0 || n_int == 0 || n_int + n > 15 {
-                return None;
-            }
-            // m = int · 10^n + f, exact: fewer than 16 digits in all.
-            m = int * 10u64.pow(n) + f;
-            frac = n;
-        } else if n_int == 0 {
-            return None;
         }
-        let v = crate::parse::scaled(m, frac, shift);
-        debug_assert_eq!(plain_decimal_scaled(&self.b[start..self.i], shift).map(f64::to_bits), Some(v.to_bits()));
+        let v = plain_decimal_scaled(&self.b[start..self.i], shift)?;
         self.spaces();
         Some(v)
     }
