@@ -104,38 +104,55 @@ pub fn is_missing(text: &str) -> bool {
 const POW10: [f64; 23] =
     [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
+/// [`plain_decimal_at`] on a whole text (`None` when the text does not end with the number).
+#[cfg(test)]
+pub(crate) fn plain_decimal_scaled(b: &[u8], shift: i32) -> Option<f64> {
+    let mut i = 0;
+    plain_decimal_at(b, &mut i, shift).filter(|_| i == b.len())
+}
+
 /// The fast path of [`baci_value_usd`] and [`baci_quantity_t`] for plain decimal text
 /// (`digits` or `digits.digits`, at most 15 significant digits, no sign, no exponent, no
-/// spaces): the number × 10^`shift`, or `None` for any other text (the caller then takes the
-/// general path, which gives the same number or the error).
+/// spaces) at `b[*i..]`, ending at the first byte that is neither a digit nor its decimal
+/// point (`*i` is moved there): the number × 10^`shift`, or `None` for any other text (then
+/// `*i` is unspecified and the caller takes the general path, which gives the same number
+/// or the error). For parsers that read a line in one pass.
 ///
 /// The result equals the general path's bit for bit: the digits form an integer m < 10¹⁵
 /// < 2⁵³ and the text is m × 10^(shift − f) with f the number of decimals, so it is one
 /// multiplication or division of two exactly represented numbers, correctly rounded by IEEE
 /// 754 like `str::parse` (Clinger's fast path).
-#[inline]
-pub(crate) fn plain_decimal_scaled(b: &[u8], shift: i32) -> Option<f64> {
-    let mut m: u64 = 0;
-    let mut digits = 0u32;
-    let mut frac: i32 = 0;
-    let mut dot = false;
-    for &c in b {
-        if c.is_ascii_digit() {
-            // Wraps only past 19 digits, and more than 15 is refused below.
-            m = m.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
-            digits += 1;
-            frac += i32::from(dot);
-        } else if c == b'.' && !dot {
-            dot = true;
-        } else {
+#[inline(always)]
+pub(crate) fn plain_decimal_at(b: &[u8], i: &mut usize, shift: i32) -> Option<f64> {
+    let digit = |i: usize| b.get(i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d <= 9);
+    // Wraps only past 19 digits, and more than 15 is refused below.
+    let (mut m, mut digits) = (0u64, 0u32);
+    while let Some(d) = digit(*i) {
+        m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+        digits += 1;
+        *i += 1;
+    }
+    let mut frac = 0;
+    if b.get(*i) == Some(&b'.') {
+        // "5." and ".5" (and ".") go the general way (which accepts some of them).
+        if digits == 0 {
             return None;
         }
+        *i += 1;
+        while let Some(d) = digit(*i) {
+            m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+            frac += 1;
+            *i += 1;
+        }
+        if frac == 0 {
+            return None;
+        }
+        digits += frac;
     }
-    // "", ".", "5." and ".5" go the general way (which accepts some of them).
-    if digits == 0 || digits > 15 || (dot && (frac == 0 || b[0] == b'.')) {
+    if digits == 0 || digits > 15 {
         return None;
     }
-    Some(scaled(m, frac as u32, shift))
+    Some(scaled(m, frac, shift))
 }
 
 /// m × 10^(shift − frac), correctly rounded (one IEEE operation on exact operands) for

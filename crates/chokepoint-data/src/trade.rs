@@ -6,10 +6,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringBuilder};
+use arrow::array::{ArrayRef, DictionaryArray, Float64Array, Int32Array, RecordBatch, StringArray, StringBuilder};
+use arrow::datatypes::{DataType, Field, Int32Type, Schema};
 
 use crate::error::Result;
-use crate::parquet_io::{ROW_GROUP_ROWS, trade_writer_properties, write_parquet_with};
+use crate::parquet_io::{ROW_GROUP_ROWS, trade_writer_properties, write_parquet_without_arrow_schema};
 use crate::schema::trade_file_schema;
 use crate::store::trade_part_path;
 
@@ -180,6 +181,7 @@ fn write_year_in_parts(
     }
     bounds.push(rows.len());
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let dicts = PartDictionaries::new(iso3s, &ranks);
     let written: Vec<Result<(usize, u64)>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads.min(bounds.len() - 1))
             .map(|_| {
@@ -191,7 +193,7 @@ fn write_year_in_parts(
                             break;
                         }
                         let slice = &rows[bounds[part]..bounds[part + 1]];
-                        let r = write_part(&trade_part_path(store_dir, year, part), iso3s, slice).map(|n| (part, n));
+                        let r = write_part(&trade_part_path(store_dir, year, part), &dicts, &ranks, slice).map(|n| (part, n));
                         let failed = r.is_err();
                         out.push(r);
                         if failed {
@@ -216,6 +218,8 @@ fn write_year_in_parts(
 struct Hs6Ranks {
     rank: Vec<u32>,
     distinct: usize,
+    /// The distinct codes, ascending (`codes[rank[c]] == c`).
+    codes: Vec<u32>,
 }
 
 impl Hs6Ranks {
@@ -224,14 +228,14 @@ impl Hs6Ranks {
         for r in rows {
             rank[r.hs6 as usize] = 1;
         }
-        let mut distinct = 0;
-        for x in &mut rank {
+        let mut codes = Vec::new();
+        for (code, x) in rank.iter_mut().enumerate() {
             if *x != 0 {
-                *x = distinct as u32;
-                distinct += 1;
+                *x = codes.len() as u32;
+                codes.push(code as u32);
             }
         }
-        Hs6Ranks { rank, distinct }
+        Hs6Ranks { rank, distinct: codes.len(), codes }
     }
 }
 
@@ -292,34 +296,65 @@ fn balanced_cuts(starts: &[usize], threads: usize) -> Vec<usize> {
     cuts
 }
 
-/// Write sorted rows to one Parquet file, in row groups of [`ROW_GROUP_ROWS`].
-fn write_part(path: &Path, iso3s: &[String], rows: &[TradeRow]) -> Result<u64> {
-    let schema = trade_file_schema();
-    let mut batches = Vec::with_capacity(rows.len().div_ceil(ROW_GROUP_ROWS));
-    let mut hs_buf = [0u8; 6];
-    for chunk in rows.chunks(ROW_GROUP_ROWS) {
-        let mut importer = StringBuilder::with_capacity(chunk.len(), chunk.len() * 3);
-        let mut exporter = StringBuilder::with_capacity(chunk.len(), chunk.len() * 3);
-        let mut hs6 = StringBuilder::with_capacity(chunk.len(), chunk.len() * 6);
-        for r in chunk {
-            importer.append_value(&iso3s[r.importer as usize]);
-            exporter.append_value(&iso3s[r.exporter as usize]);
-            hs6.append_value(format_hs6(r.hs6, &mut hs_buf));
+/// The string columns' values of a year's parts, shared by every batch: the ISO3 codes
+/// (keyed by country index) and the year's distinct HS6 codes (keyed by [`Hs6Ranks`] rank).
+struct PartDictionaries {
+    countries: ArrayRef,
+    hs6: ArrayRef,
+}
+
+impl PartDictionaries {
+    fn new(iso3s: &[String], ranks: &Hs6Ranks) -> PartDictionaries {
+        let mut hs_buf = [0u8; 6];
+        let mut codes = StringBuilder::with_capacity(ranks.distinct, ranks.distinct * 6);
+        for &hs6 in &ranks.codes {
+            codes.append_value(format_hs6(hs6, &mut hs_buf));
         }
+        PartDictionaries { countries: Arc::new(StringArray::from_iter_values(iso3s)), hs6: Arc::new(codes.finish()) }
+    }
+}
+
+/// Write sorted rows to one Parquet file, in row groups of [`ROW_GROUP_ROWS`].
+///
+/// The string columns are handed to the writer as dictionary arrays over
+/// [`PartDictionaries`] (no string is copied per row); the file's schema is the parquet
+/// one of [`trade_file_schema`] (UTF8 byte arrays, dictionary-encoded as for a string
+/// array) and no Arrow schema is embedded, so readers see `Utf8` columns as before.
+fn write_part(path: &Path, dicts: &PartDictionaries, ranks: &Hs6Ranks, rows: &[TradeRow]) -> Result<u64> {
+    let dict_type = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+    let file_schema = trade_file_schema();
+    let schema = Arc::new(Schema::new(
+        file_schema
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Utf8 => Field::new(f.name(), dict_type.clone(), f.is_nullable()),
+                _ => f.as_ref().clone(),
+            })
+            .collect::<Vec<_>>(),
+    ));
+    let mut batches = Vec::with_capacity(rows.len().div_ceil(ROW_GROUP_ROWS));
+    let dict = |keys: Vec<i32>, values: &ArrayRef| -> Result<ArrayRef> {
+        Ok(Arc::new(DictionaryArray::<Int32Type>::try_new(Int32Array::from(keys), values.clone())?) as ArrayRef)
+    };
+    for chunk in rows.chunks(ROW_GROUP_ROWS) {
+        let importer = chunk.iter().map(|r| i32::from(r.importer)).collect();
+        let hs6 = chunk.iter().map(|r| ranks.rank[r.hs6 as usize] as i32).collect();
+        let exporter = chunk.iter().map(|r| i32::from(r.exporter)).collect();
         let value = Float64Array::from_iter_values(chunk.iter().map(|r| r.value_usd));
         let quantity: Float64Array = chunk.iter().map(|r| (!r.quantity_t.is_nan()).then_some(r.quantity_t)).collect();
         batches.push(RecordBatch::try_new(
             schema.clone(),
             vec![
-                Arc::new(importer.finish()) as ArrayRef,
-                Arc::new(hs6.finish()),
-                Arc::new(exporter.finish()),
+                dict(importer, &dicts.countries)?,
+                dict(hs6, &dicts.hs6)?,
+                dict(exporter, &dicts.countries)?,
                 Arc::new(value),
                 Arc::new(quantity),
             ],
         )?);
     }
-    write_parquet_with(path, &schema, &batches, trade_writer_properties())
+    write_parquet_without_arrow_schema(path, &schema, &batches, trade_writer_properties())
 }
 
 /// Six zero-padded digits of an HS6 number, without allocating.

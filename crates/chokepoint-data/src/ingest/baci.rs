@@ -25,7 +25,7 @@ use crate::countries::{Country, CountryTable};
 use crate::error::{DataError, IoContext, Result};
 use crate::manifest::{SourceInfo, TradeYear};
 use crate::parquet_io::{read_parquet, write_parquet};
-use crate::parse::{QUANTITY_EXPECTED, VALUE_EXPECTED, baci_quantity_t, baci_value_usd, plain_decimal_scaled};
+use crate::parse::{QUANTITY_EXPECTED, VALUE_EXPECTED, baci_quantity_t, baci_value_usd, plain_decimal_at};
 use crate::schema::Table;
 use crate::sources;
 use crate::store::{StagedStore, Store, table_path};
@@ -467,15 +467,12 @@ impl Cursor<'_> {
     }
 
     /// A plain decimal field (`d…` or `d….d…`, at most 15 digits) × 10^`shift`, by
-    /// [`plain_decimal_scaled`]; spaces around it skipped.
+    /// [`plain_decimal_at`] (the rule and bits of `parse::plain_decimal_scaled`); spaces
+    /// around it skipped.
     #[inline(always)]
     fn decimal(&mut self, shift: i32) -> Option<f64> {
         self.spaces();
-        let start = self.i;
-        while self.i < self.b.len() && (self.b[self.i].is_ascii_digit() || self.b[self.i] == b'.') {
-            self.i += 1;
-        }
-        let v = plain_decimal_scaled(&self.b[start..self.i], shift)?;
+        let v = plain_decimal_at(self.b, &mut self.i, shift)?;
         self.spaces();
         Some(v)
     }
@@ -486,15 +483,17 @@ impl Cursor<'_> {
     }
 }
 
-/// The rows of one plain trade line, without the `csv` reader: six comma-separated fields,
+/// The row of one plain trade line, without the `csv` reader: six comma-separated fields,
 /// no quotes, numbers as plain decimal text, spaces around fields allowed. `None` for
 /// anything else (a bad row, a quoted field, an exponent, a blank line…): the caller then
 /// reads the line with the `csv` reader and [`TradeParser::parse`], which accept the same
 /// rows with the same figures (unit-tested on the same lines) and give the errors.
+///
+/// The line starts at `b[start]` and ends at the next `\n` (a `\r` before it is dropped) or
+/// at the end of `b`; with the row comes the index after the line (after its `\n`).
 #[inline]
-fn parse_plain_line(p: &TradeParser<'_>, text: &[u8], line: u64) -> Option<(i32, TradeRow)> {
-    let text = text.strip_suffix(b"\r").unwrap_or(text);
-    let mut c = Cursor { b: text, i: 0 };
+fn parse_plain_at(p: &TradeParser<'_>, b: &[u8], start: usize, line: u64) -> Option<(i32, TradeRow, usize)> {
+    let mut c = Cursor { b, i: start };
     let (year, _) = c.uint()?;
     let year = year as i64;
     if !(1900..=2100).contains(&year) || p.file_year.is_some_and(|y| y != year) {
@@ -517,22 +516,36 @@ fn parse_plain_line(p: &TradeParser<'_>, text: &[u8], line: u64) -> Option<(i32,
     let value_usd = c.decimal(3)?;
     c.comma()?;
     c.spaces();
-    let quantity_t = if text[c.i..].starts_with(b"NA") {
-        c.i += 2;
-        c.spaces();
-        f64::NAN
-    } else if c.i == text.len() {
-        f64::NAN
-    } else {
-        c.decimal(0)?
+    let quantity_t = match b.get(c.i) {
+        Some(b'N') if b.get(c.i + 1) == Some(&b'A') => {
+            c.i += 2;
+            c.spaces();
+            f64::NAN
+        }
+        None | Some(b'\n' | b'\r') => f64::NAN,
+        _ => c.decimal(0)?,
     };
-    if c.i != text.len() {
-        return None;
-    }
+    let end = match b.get(c.i) {
+        None => c.i,
+        Some(b'\n') => c.i + 1,
+        Some(b'\r') => match b.get(c.i + 1) {
+            None => c.i + 1,
+            Some(b'\n') => c.i + 2,
+            _ => return None,
+        },
+        _ => return None,
+    };
     Some((
         year as i32,
         TradeRow { importer, hs6: hs6 as u32, exporter, importer_code, exporter_code, value_usd, quantity_t, line: line_u32(line) },
+        end,
     ))
+}
+
+/// [`parse_plain_at`] on one line (`text` without its `\n`).
+#[cfg(test)]
+fn parse_plain_line(p: &TradeParser<'_>, text: &[u8], line: u64) -> Option<(i32, TradeRow)> {
+    parse_plain_at(p, text, 0, line).filter(|r| r.2 == text.len()).map(|(y, row, _)| (y, row))
 }
 
 /// Push a parsed row onto the runs of rows by year.
@@ -588,14 +601,18 @@ fn parse_chunk(chunk: Chunk, label: &str, file_year: Option<i64>, lookup: &[u16]
     if memchr::memchr(b'"', bytes).is_some() {
         parse_by_csv(bytes, chunk.first_line, &mut parser, &mut out);
     } else {
-        let mut line_no = chunk.first_line;
-        for line in bytes.split_inclusive(|&b| b == b'\n') {
-            let text = line.strip_suffix(b"\n").unwrap_or(line);
-            if let Some((year, row)) = parse_plain_line(&parser, text, line_no) {
+        let (mut i, mut line_no) = (0, chunk.first_line);
+        while i < bytes.len() {
+            if let Some((year, row, next)) = parse_plain_at(&parser, bytes, i, line_no) {
                 out.rows += 1;
                 push_row(&mut out.years, year, row);
-            } else if !parse_by_csv(line, line_no, &mut parser, &mut out) {
-                break;
+                i = next;
+            } else {
+                let end = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |p| i + p + 1);
+                if !parse_by_csv(&bytes[i..end], line_no, &mut parser, &mut out) {
+                    break;
+                }
+                i = end;
             }
             line_no += 1;
         }
@@ -1153,6 +1170,28 @@ mod tests {
             let general = by_csv_reader(&p, &line).unwrap();
             proptest::prop_assert_eq!(bits(&plain.unwrap()), bits(&general), "{}", line);
         }
+    }
+
+    #[test]
+    fn a_chunk_is_read_line_by_line_in_one_pass() {
+        let lookup = test_lookup();
+        // CRLF and LF endings, a line for the csv reader (.5), an empty quantity before a
+        // CRLF, a padded NA, a blank line (no row) and a last line ending with a lone CR.
+        let bytes =
+            b"2022,4,12,030389,1,1\r\n2022,4,156,030389,.5,NA\n2022,4,392,030389,2,\r\n2022,12,4,030389,3, NA \n\n2022,12,156,030389,4,5\r";
+        let out = parse_chunk(Chunk { index: 0, first_line: 2, bytes: bytes.to_vec() }, "t.csv", Some(2022), &lookup, OnError::Fail);
+        assert!(out.error.is_none());
+        assert_eq!((out.rows, out.skipped), (5, 0));
+        let [(2022, rows)] = &out.years[..] else { panic!("{:?}", out.years.len()) };
+        let got: Vec<(u32, f64, Option<f64>)> =
+            rows.iter().map(|r| (r.line, r.value_usd, (!r.quantity_t.is_nan()).then_some(r.quantity_t))).collect();
+        assert_eq!(got, [(2, 1000.0, Some(1.0)), (3, 500.0, None), (4, 2000.0, None), (5, 3000.0, None), (7, 4000.0, Some(5.0))]);
+        // A bad line in the middle is reported at its own line.
+        let bytes = b"2022,4,12,030389,1,1\n2022,4,12,030389,x,1\n2022,4,156,030389,1,1\n";
+        let out = parse_chunk(Chunk { index: 0, first_line: 2, bytes: bytes.to_vec() }, "t.csv", Some(2022), &lookup, OnError::Fail);
+        let e = out.error.expect("a bad value").to_string();
+        assert!(e.contains("t.csv:3:5"), "{e}");
+        assert_eq!(out.rows, 1);
     }
 
     #[test]
