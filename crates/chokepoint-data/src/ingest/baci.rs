@@ -565,17 +565,47 @@ fn push_row(years: &mut Vec<(i32, Vec<TradeRow>)>, year: i32, row: TradeRow) {
 /// reader: each record is parsed into `out`, or rejected per the bad-row policy. For the
 /// rows the plain path does not take, and for every line of a chunk with a quote (where a
 /// field may hold a line break). False once an error stops the chunk.
+///
+/// Line numbers are counted from the bytes (the `csv` reader's own count is one short after
+/// a CRLF line end). A bad record whose quoted field holds a line break stops the ingest
+/// even with `--on-error skip`: it is most likely an unterminated quote, which swallows
+/// every following line into one field, and skipping it would drop those rows unreported.
 fn parse_by_csv(bytes: &[u8], first_line: u64, parser: &mut TradeParser<'_>, out: &mut ChunkParsed) -> bool {
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
     let mut rec = csv::ByteRecord::new();
-    let line_of = |rec: &csv::ByteRecord| first_line + rec.position().map_or(1, |p| p.line()) - 1;
+    // The line of a record starting at byte `at` (or at the line breaks just before it);
+    // records come in order, so the line breaks are counted once.
+    let (mut counted_to, mut line) = (0usize, first_line);
+    let mut line_at = |at: usize| -> u64 {
+        let mut start = at.clamp(counted_to, bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        line += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count() as u64;
+        counted_to = start;
+        line
+    };
     loop {
         let outcome = match rdr.read_byte_record(&mut rec) {
             Ok(false) => return true,
-            Ok(true) => parser.parse(&rec, line_of(&rec)),
+            Ok(true) => {
+                let line = line_at(rec.position().map_or(0, |p| p.byte() as usize));
+                let parsed = parser.parse(&rec, line);
+                if parsed.is_err() && rec.iter().any(|f| f.contains(&b'\n')) {
+                    let text = rec.as_slice();
+                    let text = &text[..text.iter().rposition(|b| !matches!(b, b'\r' | b'\n')).map_or(0, |p| p + 1)];
+                    let spans = memchr::memchr_iter(b'\n', text).count() + 1;
+                    out.error = Some(DataError::Invalid(format!(
+                        "{}:{line}: a quoted field runs over {spans} lines and the row is not a valid trade row — most likely an unterminated quote (\"), which takes every following line into the field; fix the quote (not skipped even with --on-error skip, since the rows it swallowed would be lost unreported)",
+                        parser.label
+                    )));
+                    return false;
+                }
+                parsed
+            }
             // A malformed record is a bad row like any other (reading a slice cannot fail).
             Err(e) => {
-                let line = e.position().map_or(first_line, |p| first_line + p.line() - 1);
+                let line = line_at(e.position().map_or(0, |p| p.byte() as usize));
                 Err(DataError::Invalid(format!("{}:{line}: cannot read CSV: {e}", parser.label)))
             }
         };
@@ -1191,6 +1221,26 @@ mod tests {
         let out = parse_chunk(Chunk { index: 0, first_line: 2, bytes: bytes.to_vec() }, "t.csv", Some(2022), &lookup, OnError::Fail);
         let e = out.error.expect("a bad value").to_string();
         assert!(e.contains("t.csv:3:5"), "{e}");
+        assert_eq!(out.rows, 1);
+    }
+
+    #[test]
+    fn csv_path_lines_are_right_after_crlf_and_an_unterminated_quote_stops() {
+        let lookup = test_lookup();
+        let parse = |bytes: &[u8], on_error| {
+            parse_chunk(Chunk { index: 0, first_line: 2, bytes: bytes.to_vec() }, "t.csv", Some(2022), &lookup, on_error)
+        };
+        // A quote sends the whole chunk to the csv reader; the bad row is on line 3.
+        let out = parse(b"2022,4,12,030389,1,1\r\n2022,4,156,030389,-1,1\r\n2022,4,392,030389,\"1\",1\r\n", OnError::Fail);
+        let e = out.error.expect("a bad value").to_string();
+        assert!(e.contains("t.csv:3:5"), "{e}");
+        let out = parse(b"2022,4,12,030389,1,1\r\n\r\n2022,4,156,030389,1,1\r\n2022,4,392,030389,\"1\",1\r\n", OnError::Skip);
+        let [(2022, rows)] = &out.years[..] else { panic!() };
+        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4, 5]);
+        // An unterminated quote on line 3 would swallow lines 4 and 5: an error even in skip mode.
+        let out = parse(b"2022,4,12,030389,1,1\n2022,4,156,030389,\"1,1\n2022,4,392,030389,1,1\n2022,12,4,030389,1,1\n", OnError::Skip);
+        let e = out.error.expect("an unterminated quote").to_string();
+        assert!(e.contains("t.csv:3: a quoted field runs over 3 lines"), "{e}");
         assert_eq!(out.rows, 1);
     }
 
