@@ -124,14 +124,7 @@ pub(crate) fn plain_decimal_scaled(b: &[u8], shift: i32) -> Option<f64> {
 /// 754 like `str::parse` (Clinger's fast path).
 #[inline(always)]
 pub(crate) fn plain_decimal_at(b: &[u8], i: &mut usize, shift: i32) -> Option<f64> {
-    let digit = |i: usize| b.get(i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d <= 9);
-    // Wraps only past 19 digits, and more than 15 is refused below.
-    let (mut m, mut digits) = (0u64, 0u32);
-    while let Some(d) = digit(*i) {
-        m = m.wrapping_mul(10).wrapping_add(u64::from(d));
-        digits += 1;
-        *i += 1;
-    }
+    let (mut m, mut digits) = digits_at(b, i, 0);
     let mut frac = 0;
     if b.get(*i) == Some(&b'.') {
         // "5." and ".5" (and ".") go the general way (which accepts some of them).
@@ -139,11 +132,7 @@ pub(crate) fn plain_decimal_at(b: &[u8], i: &mut usize, shift: i32) -> Option<f6
             return None;
         }
         *i += 1;
-        while let Some(d) = digit(*i) {
-            m = m.wrapping_mul(10).wrapping_add(u64::from(d));
-            frac += 1;
-            *i += 1;
-        }
+        (m, frac) = digits_at(b, i, m);
         if frac == 0 {
             return None;
         }
@@ -153,6 +142,20 @@ pub(crate) fn plain_decimal_at(b: &[u8], i: &mut usize, shift: i32) -> Option<f6
         return None;
     }
     Some(scaled(m, frac, shift))
+}
+
+/// The ASCII digits at `b[*i..]` appended to `m` (`m` × 10 + digit each; wrapping past 19
+/// digits, which callers refuse by the count): (the value, the number of digits). `*i` is
+/// moved past them.
+#[inline(always)]
+pub(crate) fn digits_at(b: &[u8], i: &mut usize, mut m: u64) -> (u64, u32) {
+    let mut n = 0;
+    while let Some(d) = b.get(*i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d <= 9) {
+        m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+        n += 1;
+        *i += 1;
+    }
+    (m, n)
 }
 
 /// m × 10^(shift − frac), correctly rounded (one IEEE operation on exact operands) for

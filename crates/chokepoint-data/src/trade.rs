@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, DictionaryArray, Float64Array, Int32Array, RecordBatch, StringArray, StringBuilder};
-use arrow::datatypes::{DataType, Field, Int32Type, Schema};
+use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
 
 use crate::error::Result;
 use crate::parquet_io::{ROW_GROUP_ROWS, trade_writer_properties, write_parquet_without_arrow_schema};
@@ -217,7 +217,6 @@ fn write_year_in_parts(
 /// distinct codes in ascending order (codes are below 10⁶).
 struct Hs6Ranks {
     rank: Vec<u32>,
-    distinct: usize,
     /// The distinct codes, ascending (`codes[rank[c]] == c`).
     codes: Vec<u32>,
 }
@@ -235,7 +234,12 @@ impl Hs6Ranks {
                 codes.push(code as u32);
             }
         }
-        Hs6Ranks { rank, distinct: codes.len(), codes }
+        Hs6Ranks { rank, codes }
+    }
+
+    /// The number of distinct codes.
+    fn distinct(&self) -> usize {
+        self.codes.len()
     }
 }
 
@@ -249,7 +253,7 @@ fn sort_importer_rows(rows: &mut [TradeRow], countries: usize, ranks: &Hs6Ranks,
     out.clear();
     out.resize(rows.len(), TradeRow::default());
     counting_sort(rows, out, counts, countries, |r| r.exporter as usize);
-    counting_sort(out, rows, counts, ranks.distinct, |r| ranks.rank[r.hs6 as usize] as usize);
+    counting_sort(out, rows, counts, ranks.distinct(), |r| ranks.rank[r.hs6 as usize] as usize);
     let key = |r: &TradeRow| (r.hs6, r.exporter);
     let mut start = 0;
     while start < rows.len() {
@@ -297,20 +301,35 @@ fn balanced_cuts(starts: &[usize], threads: usize) -> Vec<usize> {
 }
 
 /// The string columns' values of a year's parts, shared by every batch: the ISO3 codes
-/// (keyed by country index) and the year's distinct HS6 codes (keyed by [`Hs6Ranks`] rank).
+/// (keyed by country index) and the year's distinct HS6 codes (keyed by [`Hs6Ranks`] rank),
+/// and the batches' schema: [`trade_file_schema`] with `Dictionary(Int32, Utf8)` for `Utf8`.
 struct PartDictionaries {
     countries: ArrayRef,
     hs6: ArrayRef,
+    schema: SchemaRef,
 }
 
 impl PartDictionaries {
     fn new(iso3s: &[String], ranks: &Hs6Ranks) -> PartDictionaries {
         let mut hs_buf = [0u8; 6];
-        let mut codes = StringBuilder::with_capacity(ranks.distinct, ranks.distinct * 6);
+        let mut codes = StringBuilder::with_capacity(ranks.distinct(), ranks.distinct() * 6);
         for &hs6 in &ranks.codes {
             codes.append_value(format_hs6(hs6, &mut hs_buf));
         }
-        PartDictionaries { countries: Arc::new(StringArray::from_iter_values(iso3s)), hs6: Arc::new(codes.finish()) }
+        let dict_type = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        let fields: Vec<Field> = trade_file_schema()
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Utf8 => Field::new(f.name(), dict_type.clone(), f.is_nullable()),
+                _ => f.as_ref().clone(),
+            })
+            .collect();
+        PartDictionaries {
+            countries: Arc::new(StringArray::from_iter_values(iso3s)),
+            hs6: Arc::new(codes.finish()),
+            schema: Arc::new(Schema::new(fields)),
+        }
     }
 }
 
@@ -321,18 +340,7 @@ impl PartDictionaries {
 /// one of [`trade_file_schema`] (UTF8 byte arrays, dictionary-encoded as for a string
 /// array) and no Arrow schema is embedded, so readers see `Utf8` columns as before.
 fn write_part(path: &Path, dicts: &PartDictionaries, ranks: &Hs6Ranks, rows: &[TradeRow]) -> Result<u64> {
-    let dict_type = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
-    let file_schema = trade_file_schema();
-    let schema = Arc::new(Schema::new(
-        file_schema
-            .fields()
-            .iter()
-            .map(|f| match f.data_type() {
-                DataType::Utf8 => Field::new(f.name(), dict_type.clone(), f.is_nullable()),
-                _ => f.as_ref().clone(),
-            })
-            .collect::<Vec<_>>(),
-    ));
+    let schema = &dicts.schema;
     let mut batches = Vec::with_capacity(rows.len().div_ceil(ROW_GROUP_ROWS));
     let dict = |keys: Vec<i32>, values: &ArrayRef| -> Result<ArrayRef> {
         Ok(Arc::new(DictionaryArray::<Int32Type>::try_new(Int32Array::from(keys), values.clone())?) as ArrayRef)
@@ -354,7 +362,7 @@ fn write_part(path: &Path, dicts: &PartDictionaries, ranks: &Hs6Ranks, rows: &[T
             ],
         )?);
     }
-    write_parquet_without_arrow_schema(path, &schema, &batches, trade_writer_properties())
+    write_parquet_without_arrow_schema(path, schema, &batches, trade_writer_properties())
 }
 
 /// Six zero-padded digits of an HS6 number, without allocating.
@@ -484,7 +492,7 @@ mod tests {
             line: 0,
         });
         let ranks = Hs6Ranks::of(&rows);
-        assert_eq!(ranks.distinct, 3);
+        assert_eq!(ranks.distinct(), 3);
         let expected: Vec<(u32, u16, u16)> = {
             let mut v: Vec<(u32, u16, u16)> = rows.iter().map(|r| (r.hs6, r.exporter, r.exporter_code)).collect();
             v.sort();

@@ -25,7 +25,7 @@ use crate::countries::{Country, CountryTable};
 use crate::error::{DataError, IoContext, Result};
 use crate::manifest::{SourceInfo, TradeYear};
 use crate::parquet_io::{read_parquet, write_parquet};
-use crate::parse::{QUANTITY_EXPECTED, VALUE_EXPECTED, baci_quantity_t, baci_value_usd, plain_decimal_at};
+use crate::parse::{QUANTITY_EXPECTED, VALUE_EXPECTED, baci_quantity_t, baci_value_usd, digits_at, plain_decimal_at};
 use crate::schema::Table;
 use crate::sources;
 use crate::store::{StagedStore, Store, table_path};
@@ -425,7 +425,7 @@ fn line_u32(line: u64) -> u32 {
     u32::try_from(line).unwrap_or(u32::MAX)
 }
 
-/// A cursor over one line for [`parse_plain_line`]: fields are read in one pass, spaces
+/// A cursor over one line for [`parse_plain_at`]: fields are read in one pass, spaces
 /// around a field skipped.
 struct Cursor<'a> {
     b: &'a [u8],
@@ -440,28 +440,11 @@ impl Cursor<'_> {
         }
     }
 
-    /// Digits: (value, number of digits); at most 15 digits (else `None`).
-    #[inline(always)]
-    fn digits(&mut self) -> Option<(u64, u32)> {
-        let (mut v, mut n) = (0u64, 0u32);
-        while self.i < self.b.len() {
-            let d = self.b[self.i].wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            // Wraps only past 19 digits, and more than 15 is refused below.
-            v = v.wrapping_mul(10).wrapping_add(u64::from(d));
-            n += 1;
-            self.i += 1;
-        }
-        (n <= 15).then_some((v, n))
-    }
-
     /// An unsigned integer field of 1 to 12 digits, spaces around it skipped.
     #[inline(always)]
     fn uint(&mut self) -> Option<(u64, u32)> {
         self.spaces();
-        let (v, n) = self.digits()?;
+        let (v, n) = digits_at(self.b, &mut self.i, 0);
         self.spaces();
         (1..=12).contains(&n).then_some((v, n))
     }
