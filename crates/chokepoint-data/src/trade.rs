@@ -4,7 +4,7 @@
 //! contiguous range of the sort order (part N before part N+1).
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow::array::{ArrayRef, DictionaryArray, Float64Array, Int32Array, RecordBatch, StringArray, StringBuilder};
 use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
@@ -43,6 +43,58 @@ impl TradeRow {
 /// Rows per part file of a year, about (parts end at an importer boundary).
 pub const PART_ROWS: usize = 2 * ROW_GROUP_ROWS;
 
+/// Row buffers kept from one year of an ingest to the next, so that a many-year ingest
+/// fills memory it already has instead of having the kernel fault in and zero fresh pages
+/// for every year (page faults were about a tenth of the ingest's time, perf profile in
+/// docs/performance.md): the chunk buffers the parsers fill, handed back by [`write_year`]
+/// once it has scattered them, and the year buffer it sorts in. Shared by threads.
+pub struct RowBuffers {
+    chunks: Mutex<Vec<Vec<TradeRow>>>,
+    max_chunks: usize,
+    year: Mutex<Option<Vec<TradeRow>>>,
+}
+
+impl RowBuffers {
+    /// Keep up to `max_chunks` chunk buffers (0 when nothing takes them again: only the
+    /// year buffer is kept then).
+    pub fn new(max_chunks: usize) -> RowBuffers {
+        RowBuffers { chunks: Mutex::new(Vec::new()), max_chunks, year: Mutex::new(None) }
+    }
+
+    /// An empty row buffer with room for at least `capacity` rows: a kept one if any.
+    pub fn take_chunk(&self, capacity: usize) -> Vec<TradeRow> {
+        let kept = self.chunks.lock().expect("no panic while holding").pop();
+        match kept {
+            Some(mut v) => {
+                v.reserve(capacity);
+                v
+            }
+            None => Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Keep `rows`' allocation (emptied) for [`take_chunk`](Self::take_chunk).
+    pub fn give_chunk(&self, mut rows: Vec<TradeRow>) {
+        rows.clear();
+        let mut kept = self.chunks.lock().expect("no panic while holding");
+        if kept.len() < self.max_chunks && rows.capacity() > 0 {
+            kept.push(rows);
+        }
+    }
+
+    fn take_year(&self) -> Vec<TradeRow> {
+        self.year.lock().expect("no panic while holding").take().unwrap_or_default()
+    }
+
+    fn give_year(&self, mut rows: Vec<TradeRow>) {
+        rows.clear();
+        let mut kept = self.year.lock().expect("no panic while holding");
+        if kept.as_ref().is_none_or(|k| k.capacity() < rows.capacity()) {
+            *kept = Some(rows);
+        }
+    }
+}
+
 /// What [`write_year`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct YearWritten {
@@ -67,8 +119,9 @@ pub struct YearWritten {
 /// over `threads` (at least 1) threads; the parts are encoded and written by as many
 /// threads, with `parquet_io::trade_writer_properties`.
 ///
-/// Memory: the year's rows twice at most (the chunks are freed as they are scattered), plus
-/// the Arrow batches of the parts being written.
+/// Memory: the year's rows twice at most (the chunks are handed to `buffers` as they are
+/// scattered), plus the Arrow batches of the parts being written. The year buffer is taken
+/// from `buffers` and given back when the year is written.
 ///
 /// Rows can share a key only through two source codes of one ISO3; a row whose source
 /// codes repeat too is a duplicate in the source, and an error (`source` names it).
@@ -79,8 +132,9 @@ pub fn write_year(
     chunks: Vec<Vec<TradeRow>>,
     source: &str,
     threads: usize,
+    buffers: &RowBuffers,
 ) -> Result<YearWritten> {
-    write_year_in_parts(store_dir, year, iso3s, chunks, source, threads, PART_ROWS)
+    write_year_in_parts(store_dir, year, iso3s, chunks, source, threads, PART_ROWS, buffers)
 }
 
 fn write_year_in_parts(
@@ -91,6 +145,7 @@ fn write_year_in_parts(
     source: &str,
     threads: usize,
     part_rows: usize,
+    buffers: &RowBuffers,
 ) -> Result<YearWritten> {
     let threads = threads.max(1);
     // Counting sort on the importer: starts[c] is the first row of importer c.
@@ -104,14 +159,16 @@ fn write_year_in_parts(
         starts[c] += starts[c - 1];
     }
     let total = starts[iso3s.len()];
-    let mut rows = vec![TradeRow::default(); total];
+    let mut rows = buffers.take_year();
+    rows.resize(total, TradeRow::default());
     let mut next = starts.clone();
     for chunk in chunks {
-        for r in chunk {
+        for r in &chunk {
             let k = &mut next[r.importer as usize];
-            rows[*k] = r;
+            rows[*k] = *r;
             *k += 1;
         }
+        buffers.give_chunk(chunk);
     }
     // Each importer's rows by (hs6, exporter, codes), importers spread over the threads.
     let ranks = Hs6Ranks::of(&rows);
@@ -163,6 +220,7 @@ fn write_year_in_parts(
     }
     rows.truncate(kept);
     if rows.is_empty() {
+        buffers.give_year(rows);
         return Ok(YearWritten { rows: 0, merged, parts: 0 });
     }
     // Parts at importer boundaries, encoded and written by `threads` workers.
@@ -206,6 +264,7 @@ fn write_year_in_parts(
             .collect();
         handles.into_iter().flat_map(|h| h.join().expect("part writer panicked")).collect()
     });
+    buffers.give_year(rows);
     let mut rows_out = 0;
     for w in written {
         rows_out += w?.1;
@@ -405,7 +464,8 @@ mod tests {
             row(2, 280530, 0, 3.0, 0.5), // same key as the first, another exporter code of the same ISO3
             row(1, 10111, 2, 1.0, 3.0),
         ];
-        let w = write_year(dir.path(), 2022, &iso3s, vec![rows[..1].to_vec(), rows[1..].to_vec()], "test", 2).unwrap();
+        let buffers = RowBuffers::new(100);
+        let w = write_year(dir.path(), 2022, &iso3s, vec![rows[..1].to_vec(), rows[1..].to_vec()], "test", 2, &buffers).unwrap();
         assert_eq!(w, YearWritten { rows: 3, merged: 1, parts: 1 });
         let batches = read_parquet(&dir.path().join("trade/year=2022/part-0.parquet")).unwrap();
         let b = &batches[0];
@@ -436,9 +496,9 @@ mod tests {
         }
         assert_eq!(rows.len(), 36);
         let chunks: Vec<Vec<TradeRow>> = rows.chunks(8).map(<[TradeRow]>::to_vec).collect();
-        let files = |threads: usize| {
+        let files = |threads: usize, buffers: &RowBuffers| {
             let dir = tempfile::tempdir().unwrap();
-            let w = write_year_in_parts(dir.path(), 2022, &iso3s, chunks.clone(), "t", threads, 10).unwrap();
+            let w = write_year_in_parts(dir.path(), 2022, &iso3s, chunks.clone(), "t", threads, 10, buffers).unwrap();
             let mut out = Vec::new();
             for p in 0..w.parts {
                 let b = &read_parquet(&trade_part_path(dir.path(), 2022, p)).unwrap()[0];
@@ -447,8 +507,19 @@ mod tests {
             }
             (w, out)
         };
-        let (w1, one) = files(1);
-        let (w3, three) = files(3);
+        let (w1, one) = files(1, &RowBuffers::new(100));
+        // Buffers that held a larger year before (other values, more rows) and then this
+        // one: kept allocations leave nothing of the earlier rows behind.
+        let kept = RowBuffers::new(100);
+        let other = |r: &TradeRow, code: u16| TradeRow { hs6: r.hs6 - 1, exporter_code: r.exporter_code + code, value_usd: 7.0, ..*r };
+        let bigger: Vec<TradeRow> = rows.iter().map(|r| other(r, 0)).chain(rows.iter().map(|r| other(r, 1000))).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let wb = write_year_in_parts(dir.path(), 2021, &iso3s, bigger.chunks(8).map(<[TradeRow]>::to_vec).collect(), "t", 3, 10, &kept);
+        assert_eq!(wb.unwrap().merged, 36, "each key twice, with other codes");
+        assert!(kept.chunks.lock().unwrap().len() == 9 && kept.year.lock().unwrap().as_ref().unwrap().capacity() >= 72);
+        let (w3, three) = files(3, &kept);
+        assert_eq!(kept.chunks.lock().unwrap().len(), 9 + 5);
+        assert!(kept.take_chunk(8).is_empty());
         assert_eq!(one, three);
         assert_eq!(w1, YearWritten { rows: 36, merged: 0, parts: 4 });
         assert_eq!(w3, w1);
@@ -513,7 +584,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let iso3s: Vec<String> = ["CHN", "JPN"].iter().map(|s| s.to_string()).collect();
         let rows = vec![row(1, 280530, 0, 10.0, 1.0), row(1, 280530, 0, 10.0, 1.0)];
-        let err = write_year(dir.path(), 2022, &iso3s, vec![rows], "f.csv", 1).unwrap_err().to_string();
+        let err = write_year(dir.path(), 2022, &iso3s, vec![rows], "f.csv", 1, &RowBuffers::new(100)).unwrap_err().to_string();
         assert!(
             err.contains("f.csv: the flow year 2022, exporter CHN (code 0), importer JPN (code 1), HS6 280530 appears more than once"),
             "{err}"

@@ -20,7 +20,7 @@ use arrow::array::{RecordBatch, StringArray};
 use chokepoint_model::{is_baci_product_code, is_hs6};
 
 use super::{IngestSummary, Progress, new_manifest};
-use crate::checksum::sha256_file;
+use crate::checksum::{HashingReader, sha256_file};
 use crate::countries::{Country, CountryTable};
 use crate::error::{DataError, IoContext, Result};
 use crate::manifest::{SourceInfo, TradeYear};
@@ -29,7 +29,7 @@ use crate::parse::{QUANTITY_EXPECTED, VALUE_EXPECTED, baci_quantity_t, baci_valu
 use crate::schema::Table;
 use crate::sources;
 use crate::store::{StagedStore, Store, table_path};
-use crate::trade::{TradeRow, write_year};
+use crate::trade::{RowBuffers, TradeRow, write_year};
 
 /// What to do with a trade row that does not validate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -400,6 +400,44 @@ struct ParsedTrade {
 /// Bytes of CSV per chunk handed to a parser thread (whole lines).
 const CHUNK_BYTES: usize = 4 << 20;
 
+/// Rows a chunk's row buffer is made for (a BACI line is about 32 bytes; a buffer grows
+/// when a chunk has more).
+const CHUNK_ROWS: usize = CHUNK_BYTES / 32;
+
+/// Buffers reused across the chunks, files and years of one ingest, so that memory is
+/// filled again rather than faulted in afresh: the row buffers (see [`RowBuffers`]) and
+/// the CSV chunk buffers the parsers hand back.
+struct Buffers {
+    rows: RowBuffers,
+    bytes: Mutex<Vec<Vec<u8>>>,
+}
+
+impl Default for Buffers {
+    fn default() -> Buffers {
+        Buffers { rows: RowBuffers::new(Self::MAX_ROW_CHUNKS), bytes: Mutex::default() }
+    }
+}
+
+impl Buffers {
+    /// Row buffers kept at most: 4 MiB each, about a year and a half of BACI rows, so the
+    /// pool never holds more than the ingest's peak.
+    const MAX_ROW_CHUNKS: usize = 160;
+    /// CSV chunk buffers kept at most (the chunks in flight are 2 per parser thread).
+    const MAX_BYTES: usize = 16;
+
+    fn take_bytes(&self) -> Vec<u8> {
+        self.bytes.lock().expect("no panic while holding").pop().unwrap_or_default()
+    }
+
+    fn give_bytes(&self, mut bytes: Vec<u8>) {
+        bytes.clear();
+        let mut kept = self.bytes.lock().expect("no panic while holding");
+        if kept.len() < Self::MAX_BYTES {
+            kept.push(bytes);
+        }
+    }
+}
+
 /// Lines of a trade CSV for one parser thread.
 struct Chunk {
     index: usize,
@@ -531,13 +569,13 @@ fn parse_plain_line(p: &TradeParser<'_>, text: &[u8], line: u64) -> Option<(i32,
     parse_plain_at(p, text, 0, line).filter(|r| r.2 == text.len()).map(|(y, row, _)| (y, row))
 }
 
-/// Push a parsed row onto the runs of rows by year.
+/// Push a parsed row onto the runs of rows by year (a new run in a buffer from `buffers`).
 #[inline]
-fn push_row(years: &mut Vec<(i32, Vec<TradeRow>)>, year: i32, row: TradeRow) {
+fn push_row(years: &mut Vec<(i32, Vec<TradeRow>)>, year: i32, row: TradeRow, buffers: &Buffers) {
     match years.last_mut() {
         Some((y, run)) if *y == year => run.push(row),
         _ => {
-            let mut run = Vec::with_capacity(CHUNK_BYTES / 32);
+            let mut run = buffers.rows.take_chunk(CHUNK_ROWS);
             run.push(row);
             years.push((year, run));
         }
@@ -553,7 +591,7 @@ fn push_row(years: &mut Vec<(i32, Vec<TradeRow>)>, year: i32, row: TradeRow) {
 /// a CRLF line end). A bad record whose quoted field holds a line break stops the ingest
 /// even with `--on-error skip`: it is most likely an unterminated quote, which swallows
 /// every following line into one field, and skipping it would drop those rows unreported.
-fn parse_by_csv(bytes: &[u8], first_line: u64, parser: &mut TradeParser<'_>, out: &mut ChunkParsed) -> bool {
+fn parse_by_csv(bytes: &[u8], first_line: u64, parser: &mut TradeParser<'_>, out: &mut ChunkParsed, buffers: &Buffers) -> bool {
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
     let mut rec = csv::ByteRecord::new();
     // The line of a record starting at byte `at` (or at the line breaks just before it);
@@ -595,7 +633,7 @@ fn parse_by_csv(bytes: &[u8], first_line: u64, parser: &mut TradeParser<'_>, out
         match outcome {
             Ok((year, row)) => {
                 out.rows += 1;
-                push_row(&mut out.years, year, row);
+                push_row(&mut out.years, year, row, buffers);
             }
             Err(e) => {
                 if let Err(e) = parser.reject(e) {
@@ -607,22 +645,22 @@ fn parse_by_csv(bytes: &[u8], first_line: u64, parser: &mut TradeParser<'_>, out
     }
 }
 
-fn parse_chunk(chunk: Chunk, label: &str, file_year: Option<i64>, lookup: &[u16], on_error: OnError) -> ChunkParsed {
+fn parse_chunk(chunk: &Chunk, label: &str, file_year: Option<i64>, lookup: &[u16], on_error: OnError, buffers: &Buffers) -> ChunkParsed {
     let mut parser = TradeParser { label: label.to_owned(), file_year, lookup, on_error, skipped: 0, examples: Vec::new() };
     let mut out = ChunkParsed { index: chunk.index, years: Vec::new(), rows: 0, skipped: 0, examples: Vec::new(), error: None };
     let bytes = &chunk.bytes[..];
     if memchr::memchr(b'"', bytes).is_some() {
-        parse_by_csv(bytes, chunk.first_line, &mut parser, &mut out);
+        parse_by_csv(bytes, chunk.first_line, &mut parser, &mut out, buffers);
     } else {
         let (mut i, mut line_no) = (0, chunk.first_line);
         while i < bytes.len() {
             if let Some((year, row, next)) = parse_plain_at(&parser, bytes, i, line_no) {
                 out.rows += 1;
-                push_row(&mut out.years, year, row);
+                push_row(&mut out.years, year, row, buffers);
                 i = next;
             } else {
                 let end = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |p| i + p + 1);
-                if !parse_by_csv(&bytes[i..end], line_no, &mut parser, &mut out) {
+                if !parse_by_csv(&bytes[i..end], line_no, &mut parser, &mut out, buffers) {
                     break;
                 }
                 i = end;
@@ -690,6 +728,7 @@ fn read_trade_csv(
     lookup: &[u16],
     on_error: OnError,
     threads: usize,
+    buffers: &Buffers,
 ) -> Result<ParsedTrade> {
     let io_err = |line: u64, e: std::io::Error| {
         // A read error (a zip member failing its CRC, a truncated file) is never a bad row to skip.
@@ -731,7 +770,8 @@ fn read_trade_csv(
                 loop {
                     let next = rx.lock().expect("no panic while holding").recv();
                     let Ok(chunk) = next else { break };
-                    let parsed = parse_chunk(chunk, label, file_year, lookup, on_error);
+                    let parsed = parse_chunk(&chunk, label, file_year, lookup, on_error, buffers);
+                    buffers.give_bytes(chunk.bytes);
                     if parsed.error.is_some() {
                         stop.store(true, Ordering::Relaxed);
                     }
@@ -747,7 +787,9 @@ fn read_trade_csv(
         let mut index = 0;
         let mut read_error = None;
         while !stop.load(Ordering::Relaxed) {
-            let mut buf = std::mem::take(&mut carry);
+            let mut buf = buffers.take_bytes();
+            buf.extend_from_slice(&carry);
+            carry.clear();
             if !eof {
                 // Normally up to a chunk; more when the carry is already a chunk without a
                 // record end (a line longer than a chunk), so that the read always advances.
@@ -762,7 +804,10 @@ fn read_trade_csv(
             }
             if !eof {
                 match record_end(&buf) {
-                    Some(p) => carry = buf.split_off(p),
+                    Some(p) => {
+                        carry.extend_from_slice(&buf[p..]);
+                        buf.truncate(p);
+                    }
                     None => {
                         // A record longer than a chunk: read on.
                         carry = buf;
@@ -896,9 +941,11 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
         }
     }
 
-    // Checksums of the input files are computed on another thread while the others parse
-    // (one hash per file or zip, however many members it has; one file after the other).
-    let containers: BTreeSet<PathBuf> = files.iter().map(|f| f.container.clone()).collect();
+    // Checksums of the input files: a plain trade CSV is hashed as it is read for parsing;
+    // the others (zips, code files) on another thread while the trade files parse (one hash
+    // per file or zip, however many members it has; one file after the other).
+    let read_hashed = |f: &Csv| f.kind == Kind::Trade && f.member.is_none();
+    let containers: BTreeSet<PathBuf> = files.iter().filter(|f| !read_hashed(f)).map(|f| f.container.clone()).collect();
     let hashing = std::thread::spawn(move || {
         containers.into_iter().map(|p| sha256_file(&p).map(|s| (p, s))).collect::<Result<BTreeMap<PathBuf, (String, u64)>>>()
     });
@@ -918,6 +965,9 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
     // parsed. At most one year waits to be written, so memory is bounded by about two
     // years' rows whatever the number of years.
     let iso3s = countries.iso3s();
+    let buffers = Buffers::default();
+    let buffers = &buffers;
+    let mut read_sums: BTreeMap<PathBuf, (String, u64)> = BTreeMap::new();
     std::thread::scope(|s| -> Result<()> {
         type Writing<'s> = std::thread::ScopedJoinHandle<'s, Result<(i32, String, crate::trade::YearWritten)>>;
         let mut writing: Option<Writing<'_>> = None;
@@ -933,8 +983,14 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
             let bar = progress.bytes(f.size, f.base_name());
             let file_year = year_in_name(&f.base_name());
             let parsed = f.with_reader(|r| {
-                let mut r = bar.wrap_read(r);
-                read_trade_csv(&mut r, &label, file_year, &lookup, opts.on_error, threads)
+                if read_hashed(f) {
+                    let mut r = HashingReader::new(bar.wrap_read(r));
+                    let parsed = read_trade_csv(&mut r, &label, file_year, &lookup, opts.on_error, threads, buffers)?;
+                    read_sums.insert(f.container.clone(), r.finish().at(&f.container)?);
+                    Ok(parsed)
+                } else {
+                    read_trade_csv(&mut bar.wrap_read(r), &label, file_year, &lookup, opts.on_error, threads, buffers)
+                }
             })?;
             rows_read += parsed.rows;
             bar.finish_and_clear();
@@ -949,7 +1005,7 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
                     finish(h)?;
                 }
                 let (dir, label, base) = (&dir, label.clone(), f.base_name());
-                writing = Some(s.spawn(move || write_year(dir, year, iso3s, chunks, &label, threads).map(|w| (year, base, w))));
+                writing = Some(s.spawn(move || write_year(dir, year, iso3s, chunks, &label, threads, &buffers.rows).map(|w| (year, base, w))));
             }
         }
         if let Some(h) = writing.take() {
@@ -957,7 +1013,8 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
         }
         Ok(())
     })?;
-    let sums = hashing.join().map_err(|_| DataError::Invalid("the checksum thread panicked".to_owned()))??;
+    let mut sums = hashing.join().map_err(|_| DataError::Invalid("the checksum thread panicked".to_owned()))??;
+    sums.append(&mut read_sums);
     for f in &trade_files {
         new_sources.push(file_source(f, &sums, &source_id, &release, &hs_revision, &[Table::Trade]));
     }
@@ -1192,7 +1249,7 @@ mod tests {
         // CRLF, a padded NA, a blank line (no row) and a last line ending with a lone CR.
         let bytes =
             b"2022,4,12,030389,1,1\r\n2022,4,156,030389,.5,NA\n2022,4,392,030389,2,\r\n2022,12,4,030389,3, NA \n\n2022,12,156,030389,4,5\r";
-        let out = parse_chunk(Chunk { index: 0, first_line: 2, bytes: bytes.to_vec() }, "t.csv", Some(2022), &lookup, OnError::Fail);
+        let out = parse_chunk(&Chunk { index: 0, first_line: 2, bytes: bytes.to_vec() }, "t.csv", Some(2022), &lookup, OnError::Fail, &Buffers::default());
         assert!(out.error.is_none());
         assert_eq!((out.rows, out.skipped), (5, 0));
         let [(2022, rows)] = &out.years[..] else { panic!("{:?}", out.years.len()) };
@@ -1201,7 +1258,7 @@ mod tests {
         assert_eq!(got, [(2, 1000.0, Some(1.0)), (3, 500.0, None), (4, 2000.0, None), (5, 3000.0, None), (7, 4000.0, Some(5.0))]);
         // A bad line in the middle is reported at its own line.
         let bytes = b"2022,4,12,030389,1,1\n2022,4,12,030389,x,1\n2022,4,156,030389,1,1\n";
-        let out = parse_chunk(Chunk { index: 0, first_line: 2, bytes: bytes.to_vec() }, "t.csv", Some(2022), &lookup, OnError::Fail);
+        let out = parse_chunk(&Chunk { index: 0, first_line: 2, bytes: bytes.to_vec() }, "t.csv", Some(2022), &lookup, OnError::Fail, &Buffers::default());
         let e = out.error.expect("a bad value").to_string();
         assert!(e.contains("t.csv:3:5"), "{e}");
         assert_eq!(out.rows, 1);
@@ -1211,7 +1268,7 @@ mod tests {
     fn csv_path_lines_are_right_after_crlf_and_an_unterminated_quote_stops() {
         let lookup = test_lookup();
         let parse = |bytes: &[u8], on_error| {
-            parse_chunk(Chunk { index: 0, first_line: 2, bytes: bytes.to_vec() }, "t.csv", Some(2022), &lookup, on_error)
+            parse_chunk(&Chunk { index: 0, first_line: 2, bytes: bytes.to_vec() }, "t.csv", Some(2022), &lookup, on_error, &Buffers::default())
         };
         // A quote sends the whole chunk to the csv reader; the bad row is on line 3.
         let out = parse(b"2022,4,12,030389,1,1\r\n2022,4,156,030389,-1,1\r\n2022,4,392,030389,\"1\",1\r\n", OnError::Fail);
@@ -1241,7 +1298,7 @@ mod tests {
         let lookup = test_lookup();
         let read = |text: &[u8]| {
             let mut r = std::io::Cursor::new(text.to_vec());
-            read_trade_csv(&mut r, "t.csv", Some(2022), &lookup, OnError::Fail, 2).map(|p| (p.rows, p.skipped))
+            read_trade_csv(&mut r, "t.csv", Some(2022), &lookup, OnError::Fail, 2, &Buffers::default()).map(|p| (p.rows, p.skipped))
         };
         // A quantity padded beyond a chunk (the reader once looped on it).
         let mut long = b"t,i,j,k,v,q\n2022,4,12,030389,1,1\n2022,4,156,030389,1,".to_vec();

@@ -30,7 +30,7 @@ use crate::parse::{QUANTITY_EXPECTED, VALUE_EXPECTED, baci_quantity_t, baci_valu
 use crate::schema::{Table, list_of_utf8};
 use crate::sources::{self, default_dataset};
 use crate::store::{StagedStore, table_path};
-use crate::trade::{TradeRow, write_year};
+use crate::trade::{RowBuffers, TradeRow, write_year};
 
 /// The three databases of the bundle.
 const MEMBERS: [&str; 3] = ["baci.db", "world_mining_data.db", "wgi.db"];
@@ -85,8 +85,9 @@ pub fn ingest_geopolrisk(data_dir: &Path, input: &Path, opts: &GeopolriskOptions
     let iso3s = countries.iso3s().to_vec();
     let bundle_id = format!("{}-{}", default_dataset::PACKAGE, located.version);
     let baci_id = format!("{bundle_id}/baci.db");
+    let buffers = RowBuffers::new(0);
     for (year, rows) in trade {
-        let w = write_year(&dir, year, &iso3s, vec![rows], "baci.db", super::worker_threads(0))?;
+        let w = write_year(&dir, year, &iso3s, vec![rows], "baci.db", super::worker_threads(0), &buffers)?;
         merged += w.merged;
         trade_years.insert(year, TradeYear { source: baci_id.clone(), hs_revision: hs_revision.clone(), rows: w.rows });
         bar.inc(1);
