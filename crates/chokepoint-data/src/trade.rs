@@ -305,14 +305,22 @@ impl Hs6Ranks {
 /// Sort one importer's rows by (hs6, exporter, importer_code, exporter_code): a
 /// least-significant-digit radix sort — a stable counting sort by exporter, then one by HS6
 /// rank — so O(n) with no comparison; then each run of equal (hs6, exporter) — rows of two
-/// source codes of one ISO3, rare — is sorted by the codes. `scratch`: buffers reused from
-/// one importer to the next; `countries`: the number of country indexes (exporters are below).
+/// source codes of one ISO3, rare — is sorted by the codes. Rows already in exporter order
+/// (BACI's files are sorted by exporter, importer and product, and the scatter by importer
+/// keeps the file order) skip the first counting sort. `scratch`: buffers reused from one
+/// importer to the next; `countries`: the number of country indexes (exporters are below).
 fn sort_importer_rows(rows: &mut [TradeRow], countries: usize, ranks: &Hs6Ranks, scratch: &mut (Vec<u32>, Vec<TradeRow>)) {
     let (counts, out) = scratch;
     out.clear();
     out.resize(rows.len(), TradeRow::default());
-    counting_sort(rows, out, counts, countries, |r| r.exporter as usize);
-    counting_sort(out, rows, counts, ranks.distinct(), |r| ranks.rank[r.hs6 as usize] as usize);
+    let hs6_rank = |r: &TradeRow| ranks.rank[r.hs6 as usize] as usize;
+    if rows.windows(2).all(|w| w[0].exporter <= w[1].exporter) {
+        counting_sort(rows, out, counts, ranks.distinct(), hs6_rank);
+        rows.copy_from_slice(out);
+    } else {
+        counting_sort(rows, out, counts, countries, |r| r.exporter as usize);
+        counting_sort(out, rows, counts, ranks.distinct(), hs6_rank);
+    }
     let key = |r: &TradeRow| (r.hs6, r.exporter);
     let mut start = 0;
     while start < rows.len() {
@@ -576,6 +584,32 @@ mod tests {
         for mut v in [in_file_order, shuffled] {
             sort_importer_rows(&mut v, 6, &ranks, &mut (Vec::new(), Vec::new()));
             assert_eq!(v.iter().map(|r| (r.hs6, r.exporter, r.exporter_code)).collect::<Vec<_>>(), expected);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn importer_rows_sort_by_hs6_exporter_and_codes(
+            keys in proptest::collection::vec((0u32..4, 0u16..6, 0u16..3), 0..60),
+            presorted in proptest::bool::ANY,
+        ) {
+            let mut rows: Vec<TradeRow> = keys
+                .iter()
+                .enumerate()
+                .map(|(n, &(k, e, code))| TradeRow { hs6: [10111, 280530, 854231, 999999][k as usize], exporter: e, exporter_code: code, line: n as u32, ..TradeRow::default() })
+                .collect();
+            if presorted {
+                rows.sort_by_key(|r| r.exporter); // BACI's order: the fast path
+            }
+            let mut expected = rows.clone();
+            expected.sort_by_key(|r| (r.hs6, r.exporter, r.importer_code, r.exporter_code));
+            let ranks = Hs6Ranks::of(&rows);
+            sort_importer_rows(&mut rows, 6, &ranks, &mut (Vec::new(), Vec::new()));
+            let key = |r: &TradeRow| (r.hs6, r.exporter, r.exporter_code);
+            proptest::prop_assert_eq!(rows.iter().map(key).collect::<Vec<_>>(), expected.iter().map(key).collect::<Vec<_>>());
+            let mut lines: Vec<u32> = rows.iter().map(|r| r.line).collect();
+            lines.sort_unstable();
+            proptest::prop_assert_eq!(lines, (0..keys.len() as u32).collect::<Vec<_>>());
         }
     }
 

@@ -400,10 +400,6 @@ struct ParsedTrade {
 /// Bytes of CSV per chunk handed to a parser thread (whole lines).
 const CHUNK_BYTES: usize = 4 << 20;
 
-/// Rows a chunk's row buffer is made for (a BACI line is about 32 bytes; a buffer grows
-/// when a chunk has more).
-const CHUNK_ROWS: usize = CHUNK_BYTES / 32;
-
 /// Buffers reused across the chunks, files and years of one ingest, so that memory is
 /// filled again rather than faulted in afresh: the row buffers (see [`RowBuffers`]) and
 /// the CSV chunk buffers the parsers hand back.
@@ -443,6 +439,8 @@ struct Chunk {
     index: usize,
     /// Line number (1-based, in the file) of the chunk's first line.
     first_line: u64,
+    /// Line breaks in `bytes` (the chunk has at most one line more).
+    lines: u64,
     bytes: Vec<u8>,
 }
 
@@ -456,6 +454,8 @@ struct ChunkParsed {
     examples: Vec<String>,
     /// In `Fail` mode, the chunk's first bad row; the rows after it are not parsed.
     error: Option<DataError>,
+    /// Rows a new run is made room for: the chunk's lines, so that a run never grows.
+    run_capacity: usize,
 }
 
 /// A line number as stored in [`TradeRow::line`] (saturating).
@@ -569,15 +569,17 @@ fn parse_plain_line(p: &TradeParser<'_>, text: &[u8], line: u64) -> Option<(i32,
     parse_plain_at(p, text, 0, line).filter(|r| r.2 == text.len()).map(|(y, row, _)| (y, row))
 }
 
-/// Push a parsed row onto the runs of rows by year (a new run in a buffer from `buffers`).
+/// Push a parsed row onto the chunk's runs of rows by year (a new run in a buffer from
+/// `buffers`).
 #[inline]
-fn push_row(years: &mut Vec<(i32, Vec<TradeRow>)>, year: i32, row: TradeRow, buffers: &Buffers) {
-    match years.last_mut() {
+fn push_row(out: &mut ChunkParsed, year: i32, row: TradeRow, buffers: &Buffers) {
+    out.rows += 1;
+    match out.years.last_mut() {
         Some((y, run)) if *y == year => run.push(row),
         _ => {
-            let mut run = buffers.rows.take_chunk(CHUNK_ROWS);
+            let mut run = buffers.rows.take_chunk(out.run_capacity);
             run.push(row);
-            years.push((year, run));
+            out.years.push((year, run));
         }
     }
 }
@@ -631,10 +633,7 @@ fn parse_by_csv(bytes: &[u8], first_line: u64, parser: &mut TradeParser<'_>, out
             }
         };
         match outcome {
-            Ok((year, row)) => {
-                out.rows += 1;
-                push_row(&mut out.years, year, row, buffers);
-            }
+            Ok((year, row)) => push_row(out, year, row, buffers),
             Err(e) => {
                 if let Err(e) = parser.reject(e) {
                     out.error = Some(e);
@@ -647,7 +646,9 @@ fn parse_by_csv(bytes: &[u8], first_line: u64, parser: &mut TradeParser<'_>, out
 
 fn parse_chunk(chunk: &Chunk, label: &str, file_year: Option<i64>, lookup: &[u16], on_error: OnError, buffers: &Buffers) -> ChunkParsed {
     let mut parser = TradeParser { label: label.to_owned(), file_year, lookup, on_error, skipped: 0, examples: Vec::new() };
-    let mut out = ChunkParsed { index: chunk.index, years: Vec::new(), rows: 0, skipped: 0, examples: Vec::new(), error: None };
+    let run_capacity = usize::try_from(chunk.lines).unwrap_or(usize::MAX - 1) + 1;
+    let mut out =
+        ChunkParsed { index: chunk.index, years: Vec::new(), rows: 0, skipped: 0, examples: Vec::new(), error: None, run_capacity };
     let bytes = &chunk.bytes[..];
     if memchr::memchr(b'"', bytes).is_some() {
         parse_by_csv(bytes, chunk.first_line, &mut parser, &mut out, buffers);
@@ -655,8 +656,7 @@ fn parse_chunk(chunk: &Chunk, label: &str, file_year: Option<i64>, lookup: &[u16
         let (mut i, mut line_no) = (0, chunk.first_line);
         while i < bytes.len() {
             if let Some((year, row, next)) = parse_plain_at(&parser, bytes, i, line_no) {
-                out.rows += 1;
-                push_row(&mut out.years, year, row, buffers);
+                push_row(&mut out, year, row, buffers);
                 i = next;
             } else {
                 let end = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |p| i + p + 1);
@@ -819,7 +819,7 @@ fn read_trade_csv(
                 break;
             }
             let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
-            if tx.send(Chunk { index, first_line: next_line, bytes: buf }).is_err() {
+            if tx.send(Chunk { index, first_line: next_line, lines, bytes: buf }).is_err() {
                 break;
             }
             next_line += lines;
@@ -1155,6 +1155,11 @@ mod tests {
     }
 
     /// Codes 4 (AFG), 12 (DZA), 156 (CHN), 392 (JPN) as indexes 0..4; others unknown.
+    /// A chunk of `bytes` starting at line 2 (after the header).
+    fn test_chunk(bytes: &[u8]) -> Chunk {
+        Chunk { index: 0, first_line: 2, lines: memchr::memchr_iter(b'\n', bytes).count() as u64, bytes: bytes.to_vec() }
+    }
+
     fn test_lookup() -> Vec<u16> {
         let mut l = vec![UNKNOWN; 400];
         for (i, c) in [4usize, 12, 156, 392].iter().enumerate() {
@@ -1249,7 +1254,7 @@ mod tests {
         // CRLF, a padded NA, a blank line (no row) and a last line ending with a lone CR.
         let bytes =
             b"2022,4,12,030389,1,1\r\n2022,4,156,030389,.5,NA\n2022,4,392,030389,2,\r\n2022,12,4,030389,3, NA \n\n2022,12,156,030389,4,5\r";
-        let out = parse_chunk(&Chunk { index: 0, first_line: 2, bytes: bytes.to_vec() }, "t.csv", Some(2022), &lookup, OnError::Fail, &Buffers::default());
+        let out = parse_chunk(&test_chunk(bytes), "t.csv", Some(2022), &lookup, OnError::Fail, &Buffers::default());
         assert!(out.error.is_none());
         assert_eq!((out.rows, out.skipped), (5, 0));
         let [(2022, rows)] = &out.years[..] else { panic!("{:?}", out.years.len()) };
@@ -1258,7 +1263,7 @@ mod tests {
         assert_eq!(got, [(2, 1000.0, Some(1.0)), (3, 500.0, None), (4, 2000.0, None), (5, 3000.0, None), (7, 4000.0, Some(5.0))]);
         // A bad line in the middle is reported at its own line.
         let bytes = b"2022,4,12,030389,1,1\n2022,4,12,030389,x,1\n2022,4,156,030389,1,1\n";
-        let out = parse_chunk(&Chunk { index: 0, first_line: 2, bytes: bytes.to_vec() }, "t.csv", Some(2022), &lookup, OnError::Fail, &Buffers::default());
+        let out = parse_chunk(&test_chunk(bytes), "t.csv", Some(2022), &lookup, OnError::Fail, &Buffers::default());
         let e = out.error.expect("a bad value").to_string();
         assert!(e.contains("t.csv:3:5"), "{e}");
         assert_eq!(out.rows, 1);
@@ -1268,7 +1273,7 @@ mod tests {
     fn csv_path_lines_are_right_after_crlf_and_an_unterminated_quote_stops() {
         let lookup = test_lookup();
         let parse = |bytes: &[u8], on_error| {
-            parse_chunk(&Chunk { index: 0, first_line: 2, bytes: bytes.to_vec() }, "t.csv", Some(2022), &lookup, on_error, &Buffers::default())
+            parse_chunk(&test_chunk(bytes), "t.csv", Some(2022), &lookup, on_error, &Buffers::default())
         };
         // A quote sends the whole chunk to the csv reader; the bad row is on line 3.
         let out = parse(b"2022,4,12,030389,1,1\r\n2022,4,156,030389,-1,1\r\n2022,4,392,030389,\"1\",1\r\n", OnError::Fail);
