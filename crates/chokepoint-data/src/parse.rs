@@ -67,7 +67,7 @@ pub fn thousands_usd_to_usd(text: &str) -> Option<f64> {
 }
 
 /// What a BACI value field must hold, for error messages.
-pub const VALUE_EXPECTED: &str = "a non-negative number (thousands of USD)";
+pub const VALUE_EXPECTED: &str = "a non-negative number (thousands of USD, at most 1.79e305 so that the value in USD is finite)";
 /// What a BACI quantity field must hold, for error messages.
 pub const QUANTITY_EXPECTED: &str = "a non-negative number (metric tonnes), or empty/NA";
 
@@ -202,6 +202,9 @@ mod tests {
         assert_eq!(thousands_usd_to_usd("1.005e0"), Some(1005.0));
         assert_eq!(thousands_usd_to_usd("1.005E+0"), Some(1005.0));
         assert_eq!(thousands_usd_to_usd("1e306"), None);
+        // The largest values whose USD figure is finite, and the first beyond.
+        assert_eq!(baci_value_usd("1.79e305"), Some(1.79e308));
+        assert_eq!(baci_value_usd("1.8e305"), None);
         assert_eq!(thousands_usd_to_usd(&format!("1{}", "0".repeat(90))), Some(1e93));
         assert_eq!(baci_value_usd("-0").map(f64::to_bits), Some(0.0f64.to_bits()));
         assert_eq!(baci_quantity_t("-0").map(f64::to_bits), Some(0.0f64.to_bits()));

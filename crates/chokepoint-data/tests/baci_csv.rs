@@ -145,7 +145,7 @@ fn short_row() {
 fn negative_value() {
     assert_rejected(
         &format!("{HEADER}2022,156,392,280530,-4.5,1\n"),
-        "BACI_HS92_Y2022_V202401b.csv:2:5: v is \"-4.5\", expected a non-negative number (thousands of USD)",
+        "BACI_HS92_Y2022_V202401b.csv:2:5: v is \"-4.5\", expected a non-negative number (thousands of USD, at most 1.79e305 so that the value in USD is finite)",
     );
 }
 

@@ -268,7 +268,7 @@ fn text_where_a_number_belongs_is_located() {
             b.exec("baci.db", "UPDATE baci_trade SET v = 'twelve' WHERE rowid = 4");
             rewheel(b, dir)
         },
-        "baci.db, table \"baci_trade\", row 4: v is \"twelve\", expected a non-negative number (thousands of USD)",
+        "baci.db, table \"baci_trade\", row 4: v is \"twelve\", expected a non-negative number (thousands of USD, at most 1.79e305 so that the value in USD is finite)",
     );
 }
 

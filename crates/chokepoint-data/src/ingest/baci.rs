@@ -611,6 +611,8 @@ fn parse_by_csv(bytes: &[u8], first_line: u64, parser: &mut TradeParser<'_>, out
     loop {
         let outcome = match rdr.read_byte_record(&mut rec) {
             Ok(false) => return true,
+            // A line of spaces is blank, like an empty one (which the reader skips).
+            Ok(true) if rec.len() == 1 && trim_bytes(&rec[0]).is_empty() => continue,
             Ok(true) => {
                 let line = line_at(rec.position().map_or(0, |p| p.byte() as usize));
                 let parsed = parser.parse(&rec, line);
@@ -1251,16 +1253,17 @@ mod tests {
     fn a_chunk_is_read_line_by_line_in_one_pass() {
         let lookup = test_lookup();
         // CRLF and LF endings, a line for the csv reader (.5), an empty quantity before a
-        // CRLF, a padded NA, a blank line (no row) and a last line ending with a lone CR.
+        // CRLF, a padded NA, a blank line and a line of spaces and a tab (no rows) and a last
+        // line ending with a lone CR.
         let bytes =
-            b"2022,4,12,030389,1,1\r\n2022,4,156,030389,.5,NA\n2022,4,392,030389,2,\r\n2022,12,4,030389,3, NA \n\n2022,12,156,030389,4,5\r";
+            b"2022,4,12,030389,1,1\r\n2022,4,156,030389,.5,NA\n2022,4,392,030389,2,\r\n2022,12,4,030389,3, NA \n\n \t \n2022,12,156,030389,4,5\r";
         let out = parse_chunk(&test_chunk(bytes), "t.csv", Some(2022), &lookup, OnError::Fail, &Buffers::default());
         assert!(out.error.is_none());
         assert_eq!((out.rows, out.skipped), (5, 0));
         let [(2022, rows)] = &out.years[..] else { panic!("{:?}", out.years.len()) };
         let got: Vec<(u32, f64, Option<f64>)> =
             rows.iter().map(|r| (r.line, r.value_usd, (!r.quantity_t.is_nan()).then_some(r.quantity_t))).collect();
-        assert_eq!(got, [(2, 1000.0, Some(1.0)), (3, 500.0, None), (4, 2000.0, None), (5, 3000.0, None), (7, 4000.0, Some(5.0))]);
+        assert_eq!(got, [(2, 1000.0, Some(1.0)), (3, 500.0, None), (4, 2000.0, None), (5, 3000.0, None), (8, 4000.0, Some(5.0))]);
         // A bad line in the middle is reported at its own line.
         let bytes = b"2022,4,12,030389,1,1\n2022,4,12,030389,x,1\n2022,4,156,030389,1,1\n";
         let out = parse_chunk(&test_chunk(bytes), "t.csv", Some(2022), &lookup, OnError::Fail, &Buffers::default());
