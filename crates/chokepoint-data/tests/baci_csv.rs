@@ -222,10 +222,52 @@ fn a_year_given_twice_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let a = write(d, "BACI_HS92_Y2022_V202401b.csv", &format!("{HEADER}2022,156,392,280530,1,1\n"));
-    std::fs::create_dir(d.join("copy")).unwrap();
-    let b = write(&d.join("copy"), "BACI_HS92_Y2022_V202401b.csv", &format!("{HEADER}2022,36,392,280530,1,1\n"));
-    let err = ingest_baci(&d.join("data"), &[a, b, codes(d)], &opts()).unwrap_err().to_string();
+    let b = write(d, "BACI_HS92_Y2022_V202401b_fixed.csv", &format!("{HEADER}2022,36,392,280530,1,1\n"));
+    let err = ingest_baci(&d.join("data"), &[a.clone(), b, codes(d)], &opts()).unwrap_err().to_string();
     assert!(err.contains("year 2022 appears in both"), "{err}");
+    // Two files of one name (their name is their id among the store's sources).
+    std::fs::create_dir(d.join("copy")).unwrap();
+    let c = write(&d.join("copy"), "BACI_HS92_Y2022_V202401b.csv", &format!("{HEADER}2022,36,392,280530,1,1\n"));
+    let err = ingest_baci(&d.join("data"), &[a, c, codes(d)], &opts()).unwrap_err().to_string();
+    assert!(err.contains("two inputs are named BACI_HS92_Y2022_V202401b.csv"), "{err}");
+}
+
+#[test]
+fn a_file_without_rows_among_others_stops_the_ingest() {
+    // A truncated year (header only), or one whose every row is bad in skip mode, would
+    // otherwise pass unnoticed beside the good files, and be named as the year's source.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let data = d.join("data");
+    let good = write(d, "BACI_HS92_Y2021_V202401b.csv", &format!("{HEADER}2021,156,392,280530,1,1\n"));
+    ingest_baci(&data, &[good.clone(), codes(d)], &opts()).unwrap();
+    let before = store_snapshot(&data);
+    let empty = write(d, "BACI_HS92_Y2022_V202401b.csv", HEADER);
+    let err = ingest_baci(&data, &[good.clone(), empty], &opts()).unwrap_err().to_string();
+    assert!(err.contains("no trade rows in") && err.contains("BACI_HS92_Y2022_V202401b.csv: a BACI trade file has at least one"), "{err}");
+    let bad = write(d, "BACI_HS92_Y2023_V202401b.csv", &format!("{HEADER}2023,156,392,28053,1,1\n2023,156,392,280530,-1,1\n"));
+    let skip = BaciOptions { on_error: OnError::Skip, ..opts() };
+    let err = ingest_baci(&data, &[good, bad], &skip).unwrap_err().to_string();
+    assert!(err.contains("BACI_HS92_Y2023_V202401b.csv (2 bad rows skipped)"), "{err}");
+    assert_eq!(store_snapshot(&data), before, "store changed after a failed ingest");
+}
+
+#[test]
+fn sources_of_replaced_years_leave_the_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let data = d.join("data");
+    let y21 = write(d, "BACI_HS92_Y2021_V202401b.csv", &format!("{HEADER}2021,156,392,280530,1,1\n"));
+    let y22 = write(d, "BACI_HS92_Y2022_V202401b.csv", &format!("{HEADER}2022,156,392,280530,1,1\n"));
+    ingest_baci(&data, &[y21, y22, codes(d)], &opts()).unwrap();
+    // 2021 again, from a later release: its old source goes, 2022's stays.
+    let new21 = write(d, "BACI_HS92_Y2021_V202501.csv", &format!("{HEADER}2021,156,392,280530,2,2\n"));
+    ingest_baci(&data, &[new21], &opts()).unwrap();
+    let m = chokepoint_data::Store::open(&data).unwrap().manifest().clone();
+    let trade_sources: Vec<&str> = m.sources.iter().filter(|s| s.tables == ["trade"]).map(|s| s.id.as_str()).collect();
+    assert_eq!(trade_sources, ["baci-HS92-V202401b/BACI_HS92_Y2022_V202401b.csv", "baci-HS92-V202501/BACI_HS92_Y2021_V202501.csv"]);
+    assert_eq!(m.trade_years[&2021].source, "baci-HS92-V202501/BACI_HS92_Y2021_V202501.csv");
+    assert!(m.sources.iter().any(|s| s.id == "baci-HS92-V202401b/country_codes_V202401b.csv"));
 }
 
 #[test]

@@ -447,7 +447,8 @@ struct Chunk {
 /// What a parser thread made of a chunk.
 struct ChunkParsed {
     index: usize,
-    /// Runs of rows of one year, in file order.
+    /// One run of rows per year found in the chunk, each in file order (the years in no
+    /// particular order).
     years: Vec<(i32, Vec<TradeRow>)>,
     rows: u64,
     skipped: u64,
@@ -569,19 +570,32 @@ fn parse_plain_line(p: &TradeParser<'_>, text: &[u8], line: u64) -> Option<(i32,
     parse_plain_at(p, text, 0, line).filter(|r| r.2 == text.len()).map(|(y, row, _)| (y, row))
 }
 
-/// Push a parsed row onto the chunk's runs of rows by year (a new run in a buffer from
-/// `buffers`).
+/// Push a parsed row onto the chunk's run of rows of its year.
 #[inline]
 fn push_row(out: &mut ChunkParsed, year: i32, row: TradeRow, buffers: &Buffers) {
     out.rows += 1;
     match out.years.last_mut() {
         Some((y, run)) if *y == year => run.push(row),
-        _ => {
-            let mut run = buffers.rows.take_chunk(out.run_capacity);
-            run.push(row);
-            out.years.push((year, run));
-        }
+        _ => push_row_to_other_year(out, year, row, buffers),
     }
+}
+
+/// [`push_row`] when the row's year is not the last row's: onto the chunk's run of that year,
+/// moved last, or a new run — the chunk's first in a buffer from `buffers` with room for
+/// all its lines, any other (a file of several years) growing from empty, so that a file
+/// whose rows alternate between years costs no more memory than its rows.
+#[cold]
+#[inline(never)]
+fn push_row_to_other_year(out: &mut ChunkParsed, year: i32, row: TradeRow, buffers: &Buffers) {
+    let last = out.years.len().saturating_sub(1);
+    if let Some(p) = out.years.iter().position(|(y, _)| *y == year) {
+        out.years.swap(p, last);
+        out.years[last].1.push(row);
+        return;
+    }
+    let mut run = if out.years.is_empty() { buffers.rows.take_chunk(out.run_capacity) } else { Vec::new() };
+    run.push(row);
+    out.years.push((year, run));
 }
 
 /// Read `bytes` (whole lines, the first being line `first_line` of the file) with the `csv`
@@ -875,6 +889,18 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
             inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         )));
     }
+    // A file's name is its id among the manifest's sources: two inputs of one name (from
+    // two directories, or a zip and its unpacked member) could not be told apart there.
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for f in &files {
+        if let Some(other) = names.insert(f.base_name(), f.label()) {
+            return Err(DataError::Invalid(format!(
+                "two inputs are named {}: {other} and {}; a file's name identifies it in the store's sources, so give each file once (rename one if both are needed)",
+                f.base_name(),
+                f.label()
+            )));
+        }
+    }
     let old = Store::open_existing(data_dir)?;
 
     // HS revision and release, from the options or the file names.
@@ -994,6 +1020,12 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
                     read_trade_csv(&mut bar.wrap_read(r), &label, file_year, &lookup, opts.on_error, threads, buffers)
                 }
             })?;
+            if parsed.rows == 0 {
+                let skipped = if parsed.skipped > 0 { format!(" ({} bad rows skipped)", parsed.skipped) } else { String::new() };
+                return Err(DataError::Invalid(format!(
+                    "no trade rows in {label}{skipped}: a BACI trade file has at least one; nothing was ingested, the store is unchanged"
+                )));
+            }
             rows_read += parsed.rows;
             bar.finish_and_clear();
             bytes_read += f.size;
@@ -1088,6 +1120,9 @@ pub fn ingest_baci(data_dir: &Path, inputs: &[PathBuf], opts: &BaciOptions) -> R
     }
     sources.retain(|s: &SourceInfo| !new_sources.iter().any(|n| n.id == s.id));
     sources.extend(new_sources);
+    // Trade files whose years have all been replaced no longer back anything.
+    let backing: BTreeSet<&str> = trade_years.values().map(|y| y.source.as_str()).collect();
+    sources.retain(|s| s.tables != [Table::Trade.name()] || backing.contains(s.id.as_str()));
     if skipped > 0 {
         notes.push(format!(
             "trade ({source_id}): {skipped} bad rows left out (--on-error skip); the first: {}",
@@ -1270,6 +1305,25 @@ mod tests {
         let e = out.error.expect("a bad value").to_string();
         assert!(e.contains("t.csv:3:5"), "{e}");
         assert_eq!(out.rows, 1);
+    }
+
+    #[test]
+    fn a_chunk_of_alternating_years_keeps_one_run_per_year() {
+        let lookup = test_lookup();
+        let mut text = Vec::new();
+        for n in 0..1000 {
+            let year = 2021 + n % 2;
+            text.extend(format!("{year},4,12,030389,{n},1\n").bytes());
+        }
+        let out = parse_chunk(&test_chunk(&text), "t.csv", None, &lookup, OnError::Fail, &Buffers::default());
+        assert!(out.error.is_none());
+        assert_eq!(out.rows, 1000);
+        let mut runs: Vec<(i32, Vec<f64>)> =
+            out.years.iter().map(|(y, run)| (*y, run.iter().map(|r| r.value_usd / 1000.0).collect())).collect();
+        runs.sort_by_key(|r| r.0); // the years come in no particular order
+        let odd: Vec<f64> = (0..1000).filter(|n| n % 2 == 1).map(f64::from).collect();
+        let even: Vec<f64> = (0..1000).filter(|n| n % 2 == 0).map(f64::from).collect();
+        assert_eq!(runs, [(2021, even), (2022, odd)]);
     }
 
     #[test]
