@@ -1191,12 +1191,12 @@ mod tests {
         assert_eq!(year_in_name("flows.csv"), None);
     }
 
-    /// Codes 4 (AFG), 12 (DZA), 156 (CHN), 392 (JPN) as indexes 0..4; others unknown.
     /// A chunk of `bytes` starting at line 2 (after the header).
     fn test_chunk(bytes: &[u8]) -> Chunk {
         Chunk { index: 0, first_line: 2, lines: memchr::memchr_iter(b'\n', bytes).count() as u64, bytes: bytes.to_vec() }
     }
 
+    /// Codes 4 (AFG), 12 (DZA), 156 (CHN), 392 (JPN) as indexes 0..4; others unknown.
     fn test_lookup() -> Vec<u16> {
         let mut l = vec![UNKNOWN; 400];
         for (i, c) in [4usize, 12, 156, 392].iter().enumerate() {
