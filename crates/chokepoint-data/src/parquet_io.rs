@@ -57,17 +57,13 @@ pub(crate) fn trade_writer_properties() -> WriterProperties {
 ///
 /// Errors: the path cannot be created, or a batch does not match the schema.
 pub fn write_parquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<u64> {
-    write_parquet_with(path, schema, batches, writer_properties())
+    write_parquet_opts(path, schema, batches, ArrowWriterOptions::new().with_properties(writer_properties()))
 }
 
-/// [`write_parquet`] with other writer properties.
-pub(crate) fn write_parquet_with(path: &Path, schema: &SchemaRef, batches: &[RecordBatch], props: WriterProperties) -> Result<u64> {
-    write_parquet_opts(path, schema, batches, ArrowWriterOptions::new().with_properties(props))
-}
-
-/// [`write_parquet_with`] without the embedded Arrow schema (`ARROW:schema`): readers take
-/// the columns' types from the Parquet schema alone, so dictionary arrays of strings are
-/// read back as plain `Utf8` columns, as if written from string arrays.
+/// [`write_parquet`] with other writer properties and without the embedded Arrow schema
+/// (`ARROW:schema`): readers take the columns' types from the Parquet schema alone, so
+/// dictionary arrays of strings are read back as plain `Utf8` columns, as if written from
+/// string arrays.
 pub(crate) fn write_parquet_without_arrow_schema(
     path: &Path,
     schema: &SchemaRef,
